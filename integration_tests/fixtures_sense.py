@@ -1,0 +1,1 @@
+"""Fixtures for the Sense emulator (filled in by the emulator work)."""

@@ -1,0 +1,43 @@
+"""destination-sense: Airbyte connectors and emulators for the Sense partner API."""
+from setuptools import find_packages, setup
+
+MAIN_REQUIREMENTS = [
+    "airbyte-cdk>=7.39,<8",
+    "orjson>=3.10",
+    "requests>=2.31",
+    "PyYAML>=6",
+]
+
+TEST_REQUIREMENTS = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "jsonschema>=4.20",
+    "requests-mock>=1.12",
+    "pytest-httpserver>=1.0",
+]
+
+setup(
+    name="destination-sense",
+    version="0.1.0",
+    description="Airbyte destination for the Sense partner API, a Bullhorn source, and local emulators of both APIs.",
+    author="Sense connectors contributors",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*"]),
+    package_data={
+        "destination_sense": ["schemas/*.json", "*.json"],
+        "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
+        "sense_emulator": ["*.json"],
+        "bullhorn_emulator": ["*.json"],
+    },
+    install_requires=MAIN_REQUIREMENTS,
+    extras_require={"dev": TEST_REQUIREMENTS},
+    entry_points={
+        "console_scripts": [
+            "destination-sense=destination_sense.run:run",
+            "source-ats=source_ats.run:run",
+            "sense-emulator=sense_emulator.cli:main",
+            "bullhorn-emulator=bullhorn_emulator.cli:main",
+        ],
+    },
+)
