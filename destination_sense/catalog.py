@@ -1,0 +1,58 @@
+"""Routing: which Sense entity (and which operation) each configured stream writes to."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from destination_sense.entities import Entity, entity_for_name, valid_names
+from destination_sense.errors import ConfigError
+
+StreamKey = Tuple[Optional[str], str]  # (namespace, name)
+
+#: Sync modes that upsert through POST /v1/{collection}.
+UPSERT_MODES = ("append", "append_dedup")
+
+
+def stream_label(key: StreamKey) -> str:
+    namespace, name = key
+    return f"{namespace}.{name}" if namespace else name
+
+
+@dataclass(frozen=True)
+class StreamRoute:
+    key: StreamKey
+    entity: Entity
+    sync_mode: str
+    primary_key: Optional[List[List[str]]] = None
+
+    @property
+    def label(self) -> str:
+        return stream_label(self.key)
+
+
+def routes_from_catalog(catalog: Mapping[str, Any], supported_modes=UPSERT_MODES) -> Dict[StreamKey, StreamRoute]:
+    """Map every configured stream to its entity; a stream that maps to nothing is a config error."""
+    routes: Dict[StreamKey, StreamRoute] = {}
+    unmapped: List[str] = []
+    bad_modes: List[str] = []
+    for configured in catalog.get("streams") or []:
+        stream = configured.get("stream") or {}
+        key: StreamKey = (stream.get("namespace") or None, stream.get("name") or "")
+        target = configured.get("destination_object_name") or key[1]
+        entity = entity_for_name(target)
+        if entity is None:
+            unmapped.append(f"'{stream_label(key)}'" + (f" (destination_object_name '{target}')" if target != key[1] else ""))
+            continue
+        mode = configured.get("destination_sync_mode") or "append"
+        if mode not in supported_modes:
+            bad_modes.append(f"'{stream_label(key)}' uses destination_sync_mode '{mode}'")
+            continue
+        routes[key] = StreamRoute(key, entity, mode, configured.get("primary_key"))
+    if unmapped:
+        raise ConfigError(
+            f"Stream(s) {', '.join(unmapped)} do not match a Sense entity. Name the stream (or set its "
+            f"destination_object_name) after one of: {valid_names()} (singular, plural, any case, with -, _ or spaces)."
+        )
+    if bad_modes:
+        raise ConfigError(f"Unsupported sync mode: {'; '.join(bad_modes)}. Supported: {', '.join(supported_modes)}.")
+    return routes

@@ -1,0 +1,154 @@
+"""Delivery: one background thread that POSTs finished batches and echoes states, in order.
+
+The reading thread puts finished batches and state markers on a bounded FIFO queue; this thread
+takes them in order, so a STATE is echoed only after every batch before it was accepted, and
+batches flushed together keep the entity order in which they were queued. One batch is in flight
+while the reader fills the next; the queue bound keeps memory bounded.
+
+Answers: 201 → accepted. 413 → the batch is split in two and each half sent. 400 with per-entity
+errors → exactly those records are rejected and the rest re-sent; when the errors cannot be tied
+to records, the batch is bisected until they can. Retryable failures are handled by the client;
+anything else stops delivery, and no later state is ever echoed.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Callable, Dict, List, Optional
+
+from destination_sense.batching import GzipBatch, Item
+from destination_sense.http_client import EntityError, SenseClient
+from destination_sense.output import ProtocolOutput
+from destination_sense.rejections import Rejections
+from destination_sense.state import DeliveryCounts, StateMarker
+from destination_sense.stats import SyncStats
+
+_STOP = object()
+QUEUE_DEPTH = 2
+
+
+class Delivery:
+    def __init__(
+        self,
+        client: Optional[SenseClient],
+        output: ProtocolOutput,
+        stats: SyncStats,
+        rejections: Rejections,
+        counts: DeliveryCounts,
+        dry_run: bool = False,
+    ):
+        self.client = client
+        self.output = output
+        self.stats = stats
+        self.rejections = rejections
+        self.counts = counts
+        self.dry_run = dry_run
+        self.error: Optional[BaseException] = None
+        self._queue: "queue.Queue" = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._thread = threading.Thread(target=self._run, name="sense-delivery", daemon=True)
+        self._thread.start()
+
+    # reader side --------------------------------------------------------
+    def submit(self, item) -> None:
+        """Queue a batch or a state marker; raises the delivery error if delivery has failed."""
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait until everything queued is delivered; raise the delivery error if there was one."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)  # the thread drains the queue even after a failure
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    # delivery side -----------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if self.error is not None:
+                continue  # drain without acting: nothing after a failure is delivered or echoed
+            try:
+                if isinstance(item, StateMarker):
+                    self.output.state(self.counts.decorate(item))
+                else:
+                    self._deliver(item)
+            except BaseException as exc:  # noqa: BLE001 - reported by the reader thread
+                self.error = exc
+
+    def _deliver(self, batch: GzipBatch) -> None:
+        stats = self.stats[batch.collection]
+        body = batch.body()
+        if self.dry_run:
+            self._accepted(batch, body)
+            return
+        outcome = self.client.post_batch(batch.collection, body, f"POST /{batch.collection} ({len(batch)} records)")
+        stats.retries += outcome.retries
+        if outcome.accepted:
+            self._accepted(batch, body)
+        elif outcome.too_large:
+            self._split(batch, "Sense answered 413 (payload too large)")
+        elif outcome.rejected:
+            self._handle_rejected(batch, outcome.errors)
+        else:  # pragma: no cover - the client raises for anything else
+            raise RuntimeError(f"unexpected outcome {outcome.status}")
+
+    def _accepted(self, batch: GzipBatch, body: bytes) -> None:
+        stats = self.stats[batch.collection]
+        stats.sent += len(batch.items) + len(batch.superseded)
+        stats.superseded += len(batch.superseded)
+        stats.batches += 1
+        stats.bytes_compressed += len(body)
+        stats.bytes_raw += batch.raw_bytes
+
+    def _split(self, batch: GzipBatch, why: str) -> None:
+        items = batch.items
+        self.stats[batch.collection].splits += 1
+        if len(items) == 1:
+            self._reject(batch.collection, items[0], [(None, why + " for this single record")])
+            self._count_superseded(batch)
+            return
+        half = len(items) // 2
+        self.output.info(f"{why} for {len(items)} {batch.collection}; sending it as two batches.")
+        first, second = batch.rebuilt(items[:half]), batch.rebuilt(items[half:])
+        first.superseded = batch.superseded
+        self._deliver(first)
+        self._deliver(second)
+
+    def _handle_rejected(self, batch: GzipBatch, errors: List[EntityError]) -> None:
+        by_index: Dict[int, List[EntityError]] = {}
+        positions = {item.entity_id: i for i, item in enumerate(batch.items)}
+        for error in errors:
+            index = error.index
+            if index is None or index >= len(batch.items):
+                index = positions.get(error.entity_id) if error.entity_id is not None else None
+            if index is not None:
+                by_index.setdefault(index, []).append(error)
+        if not by_index:
+            self._split(batch, "Sense answered 400 without naming the records at fault")
+            return
+        for index, item_errors in sorted(by_index.items()):
+            self._reject(batch.collection, batch.items[index], [(e.field_name, e.message) for e in item_errors])
+        rest = [item for i, item in enumerate(batch.items) if i not in by_index]
+        if rest:
+            retry = batch.rebuilt(rest)
+            retry.superseded = batch.superseded
+            self._deliver(retry)
+        else:
+            self._count_superseded(batch)
+
+    def _count_superseded(self, batch: GzipBatch) -> None:
+        self.stats[batch.collection].sent += len(batch.superseded)
+        self.stats[batch.collection].superseded += len(batch.superseded)
+        batch.superseded = []
+
+    def _reject(self, collection: str, item: Item, problems) -> None:
+        self.rejections.reject(collection, item.stream, item.position, item.entity_id, problems, self.counts)

@@ -1,0 +1,210 @@
+"""The Sense HTTP client: bearer auth, retries, and the API's answers turned into outcomes.
+
+``SenseClient.post_batch`` sends one gzip-compressed JSON array and returns a ``PostOutcome``:
+accepted (201), ``too_large`` (413: the caller splits the batch) or ``rejected`` (400 with the
+per-entity ``errors``). Everything retryable (429, 5xx, timeouts, dropped connections, a failing
+token endpoint) is retried here under the ``RetryPolicy``; a 401 renews the token once.
+What cannot be delivered raises ``ConfigError`` or ``TransientError``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
+from urllib.parse import quote
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from destination_sense.auth import TokenProvider
+from destination_sense.errors import ConfigError, SenseError, TransientError
+from destination_sense.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+
+USER_AGENT = "airbyte-destination-sense"
+
+
+@dataclass
+class EntityError:
+    entity_id: Optional[str]
+    message: str
+    path: List[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> Optional[int]:
+        """The item position when the path starts with one (``["3", "first_name"]``)."""
+        if self.path and str(self.path[0]).isdigit():
+            return int(self.path[0])
+        return None
+
+    @property
+    def field_name(self) -> Optional[str]:
+        names = [str(p) for p in self.path if not str(p).isdigit()]
+        return names[-1] if names else None
+
+
+@dataclass
+class PostOutcome:
+    status: int
+    errors: List[EntityError] = field(default_factory=list)
+    retries: int = 0
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def too_large(self) -> bool:
+        return self.status == 413
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == 400
+
+
+def parse_entity_errors(body: bytes) -> List[EntityError]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    out = []
+    for item in errors or []:
+        if not isinstance(item, dict):
+            continue
+        entity_id = item.get("entity_id")
+        out.append(
+            EntityError(
+                entity_id=str(entity_id) if entity_id not in (None, "") else None,
+                message=str(item.get("message") or "rejected by Sense"),
+                path=[str(p) for p in item.get("path") or []],
+            )
+        )
+    return out
+
+
+class SenseClient:
+    def __init__(
+        self,
+        api_url: str,
+        tokens: TokenProvider,
+        policy: Optional[RetryPolicy] = None,
+        session: Optional[requests.Session] = None,
+        log: Callable[[str], None] = lambda message: None,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.api_url = api_url.rstrip("/")
+        self.tokens = tokens
+        self.policy = policy or RetryPolicy()
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        session.headers["User-Agent"] = USER_AGENT
+        self.session = session
+        self.log = log
+        self.timeout = timeout
+        self.sleep = sleep
+        self.clock = clock
+        self.retries = 0
+
+    # ------------------------------------------------------------------
+    def authenticate(self) -> None:
+        """Obtain a token now, retrying a failing token endpoint under the retry policy."""
+        started = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.tokens.get()
+                return
+            except TransientError as exc:
+                wait = self.policy.next_wait(attempt, self.clock() - started)
+                if wait is None:
+                    raise
+                self.retries += 1
+                self.log(f"{exc} Retry {attempt} in {wait:.1f} s.")
+                self.sleep(wait)
+
+    def post_batch(self, collection: str, gzip_body: bytes, description: str = "") -> PostOutcome:
+        url = f"{self.api_url}/{collection}"
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        response, retries = self._request("POST", url, headers, gzip_body, description or f"POST /{collection}")
+        status = response.status_code
+        if status in (200, 201, 202, 204, 413):
+            return PostOutcome(status, retries=retries)
+        if status == 400:
+            return PostOutcome(400, parse_entity_errors(response.content), retries=retries)
+        raise self._unexpected(response, f"POST /{collection}")
+
+    def get_entity(self, collection: str, entity_id: str) -> requests.Response:
+        url = f"{self.api_url}/{collection}/{quote(entity_id, safe='')}"
+        response, _ = self._request("GET", url, {}, None, f"GET /{collection}/{{id}}")
+        return response
+
+    def patch_entity(self, collection: str, entity_id: str, body: bytes) -> requests.Response:
+        url = f"{self.api_url}/{collection}/{quote(entity_id, safe='')}"
+        response, _ = self._request("PATCH", url, {"Content-Type": "application/json"}, body, f"PATCH /{collection}/{{id}}")
+        return response
+
+    # ------------------------------------------------------------------
+    def _unexpected(self, response: requests.Response, what: str) -> SenseError:
+        status = response.status_code
+        snippet = response.text[:300]
+        if status == 404:
+            return ConfigError(f"{what} answered 404 at {response.url}: check api_url (expected e.g. https://partner-api.sensehq.com/v1). {snippet}")
+        if status in (401, 403):
+            return ConfigError(f"{what} answered {status}: the client is not allowed to write this entity. Check the credentials with the Sense team. {snippet}")
+        return SenseError(f"{what} answered unexpected HTTP {status}: {snippet}")
+
+    def _request(self, method: str, url: str, headers: dict, body: Optional[bytes], what: str):
+        started = self.clock()
+        attempt = 0
+        renewed_after_401 = False
+        while True:
+            attempt += 1
+            problem: str
+            retry_after: Optional[float] = None
+            token = None
+            try:
+                token = self.tokens.get()
+                response = self.session.request(
+                    method,
+                    url,
+                    data=body,
+                    headers={**headers, "Authorization": f"Bearer {token}"},
+                    timeout=self.timeout,
+                )
+            except TransientError as exc:  # the token endpoint failed
+                problem = str(exc)
+            except requests.exceptions.InvalidURL as exc:
+                raise ConfigError(f"api_url {self.api_url!r} is not a valid URL.") from exc
+            except requests.exceptions.Timeout:
+                problem = f"{what} timed out after {self.timeout:.0f} s"
+            except requests.exceptions.ConnectionError as exc:
+                problem = f"{what} could not connect to {self.api_url} ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status == 401:
+                    if renewed_after_401:
+                        raise ConfigError(f"{what} answered 401 twice, even with a new token: the credentials are not accepted by the API.")
+                    renewed_after_401 = True
+                    self.tokens.invalidate(token)
+                    self.log(f"{what} answered 401: renewing the access token and retrying once.")
+                    continue
+                if status not in RETRYABLE_STATUS:
+                    return response, attempt - 1
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                problem = f"{what} answered HTTP {status}"
+            wait = self.policy.next_wait(attempt, self.clock() - started, retry_after)
+            if wait is None:
+                raise TransientError(
+                    f"{problem}; giving up after {attempt} attempts in {self.clock() - started:.0f} s "
+                    f"(retry budget {self.policy.max_elapsed:.0f} s)."
+                )
+            self.retries += 1
+            self.log(f"{problem}; retry {attempt} in {wait:.1f} s.")
+            self.sleep(wait)
