@@ -2,12 +2,15 @@
 
 A ``GzipBatch`` compresses its records once, as they arrive, and knows its compressed size
 exactly when it matters:
-- records are buffered and fed to one streaming ``zlib`` compressor in chunks of ~64 KiB, each
-  chunk ended with a ``Z_SYNC_FLUSH`` so the compressed size so far is exact (a few bytes per chunk);
-- while the projected size (exact size + pending bytes × observed ratio, with a safety factor) is
-  clearly under the byte limit, a record is just appended;
-- near the limit, each record is tried on a copy of the compressor state: if the body would exceed
-  the limit once finished, the record is left for the next batch and the compressor rolls back.
+- records are buffered and fed to one streaming ``zlib`` compressor in chunks of at most 64 KiB,
+  each chunk ended with a ``Z_SYNC_FLUSH`` so the compressed size so far is exact (a few bytes per
+  chunk);
+- a record is just appended while the exact size plus every pending byte uncompressed (a bound
+  that always holds) stays under the limit; when it would not, the pending bytes are compressed
+  first, so chunks shrink as the batch nears the limit;
+- when even that leaves no room, each record is tried on a copy of the compressor state: if the
+  body would exceed the limit once finished, the record is left for the next batch and the
+  compressor rolls back.
 The batch is therefore filled as close to the byte limit as a record boundary allows, without ever
 recompressing it. Only rare events rebuild it from the retained raw records: a second version of an
 id within the batch (only the last is kept), and the caller splitting it after a 413 or a 400.
@@ -22,8 +25,6 @@ from typing import Any, Dict, List, Optional
 CHUNK_BYTES = 64 * 1024
 #: Bytes the closing ``]``, the final deflate block and the gzip trailer can take.
 FINISH_RESERVE = 24
-#: Projected compressed size of pending bytes is ``ratio × SAFETY``.
-SAFETY = 1.5
 DEFAULT_LEVEL = 6
 
 
@@ -110,15 +111,19 @@ class GzipBatch:
             return False
         piece = (b"," if self.items else b"[") + item.data
         if not self._careful:
-            projected = self._out_len + (self._pending_len + len(piece)) * self.ratio * SAFETY + FINISH_RESERVE
-            if projected <= self.max_bytes:
+            # Pessimistic: pending bytes might not compress at all. Flush (exact size) when the
+            # chunk is full or when the pessimistic bound reaches the limit.
+            room = self.max_bytes - self._out_len - FINISH_RESERVE
+            size = self._pending_len + len(piece)
+            if size > room or size > CHUNK_BYTES:
+                self._flush_pending()
+                room = self.max_bytes - self._out_len - FINISH_RESERVE
+                size = len(piece)
+            if size <= room:
                 self._pending.append(piece)
                 self._pending_len += len(piece)
-                if self._pending_len >= CHUNK_BYTES:
-                    self._flush_pending()
                 self._accept(item, len(piece))
                 return True
-            self._flush_pending()
             self._careful = True
         snapshot = self._comp.copy()
         chunk = self._comp.compress(piece) + self._comp.flush(zlib.Z_SYNC_FLUSH)
