@@ -1,0 +1,581 @@
+"""HTTP server emulating Bullhorn's OAuth server, REST login and `query` endpoints."""
+from __future__ import annotations
+
+import collections
+import html
+import json
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Deque, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .data import DEFAULT_COUNTS, ENTITY_FIELDS, Store, generate
+from .query import QueryError, parse_fields, parse_order_by, parse_where
+
+try:  # orjson is a dependency of the project; fall back to json if absent.
+    import orjson
+
+    def _dumps(obj: Any) -> bytes:
+        return orjson.dumps(obj)
+except ImportError:  # pragma: no cover
+    def _dumps(obj: Any) -> bytes:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+MAX_COUNT = 500
+DEFAULT_COUNT = 20
+
+
+@dataclass
+class Settings:
+    seed: int = 1
+    counts: Dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COUNTS))
+    client_id: str = "emulator-client-id"
+    client_secret: str = "emulator-client-secret-0001"
+    username: str = "api.user"
+    password: str = "emulator-password-0001"
+    redirect_uri: str = "https://localhost/oauth/callback"
+    corp_token: str = "e999"
+    initial_refresh_token: Optional[str] = "emulator-refresh-token-0001"
+    access_token_ttl: float = 600.0  # seconds; Bullhorn's access tokens live 10 minutes
+    session_ttl: float = 3600.0  # seconds
+    session_max_calls: int = 0  # >0: a session answers 401 after this many REST calls
+    throttle_every: int = 0  # >0: every n-th REST call is answered with 429
+    rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
+    latency_ms: float = 0.0  # added to every REST data call
+
+
+class EmulatorState:
+    """Everything the emulator knows: data, tokens, sessions, counters. Thread-safe."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.store: Store = generate(settings.seed, settings.counts)
+        self.fields = {entity: {name for name, _ in spec} for entity, spec in ENTITY_FIELDS.items()}
+        self.field_kinds = {entity: dict(spec) for entity, spec in ENTITY_FIELDS.items()}
+        self.codes: Dict[str, Tuple[str, float, Optional[str]]] = {}
+        self.access_tokens: Dict[str, float] = {}
+        self.refresh_tokens: Dict[str, str] = {}  # token -> "valid" | "used"
+        self.sessions: Dict[str, Dict[str, Any]] = {}
+        self.touch_counter = 0
+        self.rest_calls = 0
+        self.rest_call_times: Deque[float] = collections.deque()
+        self.stats: Dict[str, Any] = {}
+        self.reset_stats()
+        if settings.initial_refresh_token:
+            self.refresh_tokens[settings.initial_refresh_token] = "valid"
+
+    # ------------------------------------------------------------------ stats
+    def reset_stats(self) -> None:
+        with self.lock:
+            self.stats = {
+                "requests": 0,
+                "authorize": 0,
+                "authorize_code_issued": 0,
+                "token_authorization_code": 0,
+                "token_refresh": 0,
+                "token_refresh_rejected": 0,
+                "refresh_token_reuse_rejected": 0,
+                "token_errors": 0,
+                "rest_login": 0,
+                "rest_login_rejected": 0,
+                "query_calls": 0,
+                "query_by_entity": {},
+                "records_served": 0,
+                "records_served_by_entity": {},
+                "max_count_requested": 0,
+                "status_401": 0,
+                "status_412": 0,
+                "status_429": 0,
+                "session_expired_401": 0,
+                "max_rest_calls_per_minute": 0,
+                "where_clauses": collections.deque(maxlen=50),
+            }
+
+    def snapshot_stats(self) -> Dict[str, Any]:
+        with self.lock:
+            out = dict(self.stats)
+            out["where_clauses"] = list(self.stats["where_clauses"])
+            out["query_by_entity"] = dict(self.stats["query_by_entity"])
+            out["records_served_by_entity"] = dict(self.stats["records_served_by_entity"])
+            out["valid_refresh_tokens"] = sum(1 for s in self.refresh_tokens.values() if s == "valid")
+            out["active_sessions"] = len(self.sessions)
+            out["counts"] = {e: len(r) for e, r in self.store.records.items()}
+            return out
+
+    # ------------------------------------------------------------------ tokens
+    def new_token(self, prefix: str) -> str:
+        return f"{prefix}{secrets.token_hex(16)}"
+
+    def issue_tokens(self) -> Dict[str, Any]:
+        with self.lock:
+            access = self.new_token("at-")
+            refresh = self.new_token("rt-")
+            self.access_tokens[access] = time.time() + self.settings.access_token_ttl
+            self.refresh_tokens[refresh] = "valid"
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": int(self.settings.access_token_ttl),
+            "refresh_token": refresh,
+        }
+
+    def check_session(self, token: Optional[str]) -> Optional[int]:
+        """None if the session may make a call, else the HTTP status to answer."""
+        if not token:
+            self.stats["status_412"] += 1
+            return 412
+        with self.lock:
+            sess = self.sessions.get(token)
+            if sess is None:
+                self.stats["status_401"] += 1
+                return 401
+            expired = time.time() > sess["expires"]
+            exhausted = self.settings.session_max_calls > 0 and sess["calls"] >= self.settings.session_max_calls
+            if expired or exhausted:
+                self.sessions.pop(token, None)
+                self.stats["status_401"] += 1
+                self.stats["session_expired_401"] += 1
+                return 401
+            sess["calls"] += 1
+        return None
+
+    def rate_limited(self) -> bool:
+        with self.lock:
+            now = time.time()
+            self.rest_calls += 1
+            window = self.rest_call_times
+            window.append(now)
+            while window and window[0] < now - 60:
+                window.popleft()
+            self.stats["max_rest_calls_per_minute"] = max(self.stats["max_rest_calls_per_minute"], len(window))
+            if self.settings.throttle_every > 0 and self.rest_calls % self.settings.throttle_every == 0:
+                self.stats["status_429"] += 1
+                return True
+            if self.settings.rate_limit_per_minute > 0 and len(window) > self.settings.rate_limit_per_minute:
+                self.stats["status_429"] += 1
+                return True
+        return False
+
+    # ------------------------------------------------------------------ data
+    def project(self, entity: str, record: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+        kinds = self.field_kinds[entity]
+        if "*" in spec:
+            spec = {**{name: None for name in kinds}, **{k: v for k, v in spec.items() if k != "*"}}
+        out: Dict[str, Any] = {}
+        for name, sub in spec.items():
+            kind = kinds.get(name)
+            if kind is None:
+                raise LookupError(f"Invalid field '{name}' for entity {entity}")
+            value = record.get(name)
+            if kind.startswith(("ref:", "ref_opt:")):
+                if value is None:
+                    out[name] = None
+                elif sub is None:
+                    out[name] = {"id": value["id"]}
+                else:
+                    target = kind.split(":", 1)[1]
+                    target_record = self.store.get(target, value["id"]) or {"id": value["id"]}
+                    nested: Dict[str, Any] = {}
+                    for sub_name in sub:
+                        sub_kind = self.field_kinds[target].get(sub_name)
+                        if sub_kind is None:
+                            raise LookupError(f"Invalid field '{sub_name}' for entity {target}")
+                        sub_value = target_record.get(sub_name)
+                        if isinstance(sub_value, dict) and sub_kind.startswith(("ref", "obj")):
+                            sub_value = {"id": sub_value["id"]}
+                        nested[sub_name] = sub_value
+                    out[name] = nested
+            elif isinstance(value, dict):
+                if sub is None:
+                    out[name] = dict(value) if not kind.startswith("obj:") else {"id": value["id"]}
+                else:
+                    out[name] = {k: value.get(k) for k in sub}
+                    if kind.startswith("obj:"):
+                        out[name].setdefault("id", value["id"])
+            else:
+                out[name] = value
+        return out
+
+    def query(self, entity: str, params: Dict[str, str]) -> Dict[str, Any]:
+        if entity not in self.store.records:
+            raise LookupError(f"Entity '{entity}' is not supported by this emulator")
+        where = params.get("where")
+        fields_text = params.get("fields")
+        if not fields_text:
+            raise QueryError("Missing required parameter: fields")
+        predicate = parse_where(where or "", self.fields[entity])
+        spec = parse_fields(fields_text)
+        order = parse_order_by(params.get("orderBy"))
+        for name, _ in order:
+            if name.split(".")[0] not in self.fields[entity]:
+                raise QueryError(f"Invalid orderBy field '{name}'")
+        try:
+            start = int(params.get("start") or 0)
+            count = int(params.get("count") or DEFAULT_COUNT)
+        except ValueError:
+            raise QueryError("start and count must be integers")
+        if start < 0 or count < 0:
+            raise QueryError("start and count must not be negative")
+        with self.lock:
+            self.stats["max_count_requested"] = max(self.stats["max_count_requested"], count)
+            self.stats["where_clauses"].append(where)
+            count = min(count, MAX_COUNT)
+            matched = [r for r in self.store.records[entity] if predicate(r)]
+            for name, desc in reversed(order):
+                matched.sort(key=lambda r, n=name: _sort_key(r, n), reverse=desc)
+            page = matched[start:start + count]
+            data = [self.project(entity, r, spec) for r in page]
+            self.stats["query_calls"] += 1
+            self.stats["query_by_entity"][entity] = self.stats["query_by_entity"].get(entity, 0) + 1
+            self.stats["records_served"] += len(data)
+            by_entity = self.stats["records_served_by_entity"]
+            by_entity[entity] = by_entity.get(entity, 0) + len(data)
+        return {"start": start, "count": len(data), "data": data}
+
+    def touch(self, entity: str, count: int = 0, ids: Optional[List[int]] = None) -> Dict[str, Any]:
+        """Modify some records: a changed field and a new, strictly later dateLastModified."""
+        if entity not in self.store.records:
+            raise LookupError(f"Entity '{entity}' is not supported by this emulator")
+        with self.lock:
+            self.touch_counter += 1
+            rows = self.store.records[entity]
+            if ids:
+                chosen = [self.store.get(entity, int(i)) for i in ids]
+                if any(c is None for c in chosen):
+                    raise QueryError("unknown id in ids")
+            else:
+                rng = random.Random(f"{self.settings.seed}:touch:{entity}:{self.touch_counter}")
+                chosen = rng.sample(rows, min(count, len(rows)))
+            latest = max((r["dateLastModified"] for e in self.store.records.values() for r in e), default=0)
+            stamp = max(int(time.time() * 1000), latest + 1)
+            touched = []
+            for rec in chosen:
+                assert rec is not None
+                rec["dateLastModified"] = stamp
+                if "customText1" in rec:
+                    rec["customText1"] = f"touched-{self.touch_counter}"
+                elif "subject" in rec:
+                    rec["subject"] = f"{rec['subject'].split(' (')[0]} (touched-{self.touch_counter})"
+                touched.append(rec["id"])
+        return {"entity": entity, "ids": sorted(touched), "dateLastModified": stamp}
+
+
+def _sort_key(record: Dict[str, Any], name: str) -> Tuple[int, Any]:
+    value: Any = record
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value))
+
+
+LOGIN_FORM = """<!DOCTYPE html>
+<html><head><title>Bullhorn emulator - sign in</title></head>
+<body><h1>Sign in</h1>{error}
+<form method="get" action="/oauth/authorize">
+<input type="hidden" name="client_id" value="{client_id}">
+<input type="hidden" name="response_type" value="code">
+<input type="hidden" name="redirect_uri" value="{redirect_uri}">
+<input type="hidden" name="state" value="{state}">
+<input type="hidden" name="action" value="Login">
+<label>Username <input name="username"></label>
+<label>Password <input name="password" type="password"></label>
+<button type="submit">Sign in and accept</button>
+</form></body></html>
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "BullhornEmulator/0.1"
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    state: EmulatorState  # set on the subclass created by make_server
+
+    # -------------------------------------------------------------- plumbing
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return  # request lines carry tokens in query strings; never log them
+
+    def _send(self, status: int, body: Any = None, headers: Optional[Dict[str, str]] = None,
+              content_type: str = "application/json;charset=UTF-8") -> None:
+        if body is None:
+            payload = b""
+        elif isinstance(body, (bytes, bytearray)):
+            payload = bytes(body)
+        elif isinstance(body, str):
+            payload = body.encode()
+        else:
+            payload = _dumps(body)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _error(self, status: int, message: str, key: Optional[str] = None) -> None:
+        body: Dict[str, Any] = {"errorMessage": message, "errorCode": status}
+        if key:
+            body["errorMessageKey"] = key
+        self._send(status, body)
+
+    def _params(self) -> Dict[str, str]:
+        parts = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if raw and ctype == "application/json":
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                if isinstance(body, dict):
+                    for k, v in body.items():
+                        params.setdefault(k, v)
+                self._json_body = body
+            elif raw:
+                for k, v in parse_qs(raw.decode(), keep_blank_values=True).items():
+                    params.setdefault(k, v[-1])
+        return params
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        self._json_body: Any = None
+        state = self.state
+        with state.lock:
+            state.stats["requests"] += 1
+        path = urlsplit(self.path).path
+        try:
+            params = self._params()
+            if path == "/oauth/authorize":
+                return self._authorize(params)
+            if path == "/oauth/token":
+                return self._token(params)
+            if path == "/rest-services/login":
+                return self._login(params)
+            if path.startswith("/_admin/"):
+                return self._admin(path[len("/_admin/"):], params)
+            prefix = f"/rest-services/{state.settings.corp_token}/"
+            if path.startswith(prefix):
+                return self._rest(path[len(prefix):], params)
+            self._error(404, f"No such resource: {path}")
+        except QueryError as exc:
+            self._error(400, str(exc))
+        except LookupError as exc:
+            self._error(404, str(exc))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # pragma: no cover - last-resort guard
+            self._error(500, f"Internal error: {type(exc).__name__}")
+
+    # -------------------------------------------------------------- OAuth
+    def _authorize(self, params: Dict[str, str]) -> None:
+        st = self.state
+        s = st.settings
+        with st.lock:
+            st.stats["authorize"] += 1
+        if params.get("client_id") != s.client_id:
+            return self._send(400, {"error": "invalid_client", "error_description": "Invalid client id"})
+        if params.get("response_type") != "code":
+            return self._send(400, {"error": "unsupported_response_type"})
+        redirect_uri = params.get("redirect_uri") or s.redirect_uri
+        state_param = params.get("state", "")
+        if params.get("action") == "Login":
+            if params.get("username") == s.username and params.get("password") == s.password:
+                code = st.new_token("code-")
+                with st.lock:
+                    st.codes[code] = (s.client_id, time.time() + 120, params.get("redirect_uri"))
+                    st.stats["authorize_code_issued"] += 1
+                query = {"code": code}
+                if state_param:
+                    query["state"] = state_param
+                sep = "&" if "?" in redirect_uri else "?"
+                return self._send(302, b"", {"Location": f"{redirect_uri}{sep}{urlencode(query)}"},
+                                  content_type="text/html")
+            error = "<p class='error'>Invalid username or password.</p>"
+        else:
+            error = ""
+        page = LOGIN_FORM.format(error=error, client_id=html.escape(s.client_id),
+                                 redirect_uri=html.escape(redirect_uri), state=html.escape(state_param))
+        self._send(200, page, content_type="text/html;charset=UTF-8")
+
+    def _token(self, params: Dict[str, str]) -> None:
+        st = self.state
+        s = st.settings
+        if self.command != "POST":
+            return self._send(405, {"error": "invalid_request", "error_description": "POST required"})
+        if params.get("client_id") != s.client_id or params.get("client_secret") != s.client_secret:
+            with st.lock:
+                st.stats["token_errors"] += 1
+            return self._send(401, {"error": "invalid_client", "error_description": "Invalid client credentials"})
+        grant = params.get("grant_type")
+        if grant == "authorization_code":
+            code = params.get("code") or ""
+            with st.lock:
+                st.stats["token_authorization_code"] += 1
+                entry = st.codes.pop(code, None)
+            if entry is None or entry[1] < time.time():
+                with st.lock:
+                    st.stats["token_errors"] += 1
+                return self._send(400, {"error": "invalid_grant", "error_description": "Invalid, expired or used authorization code"})
+            if entry[2] and params.get("redirect_uri") and params.get("redirect_uri") != entry[2]:
+                return self._send(400, {"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
+            return self._send(200, st.issue_tokens())
+        if grant == "refresh_token":
+            token = params.get("refresh_token") or ""
+            with st.lock:
+                st.stats["token_refresh"] += 1
+                status = st.refresh_tokens.get(token)
+                if status == "valid":
+                    st.refresh_tokens[token] = "used"
+                elif status == "used":
+                    st.stats["refresh_token_reuse_rejected"] += 1
+                    st.stats["token_refresh_rejected"] += 1
+                else:
+                    st.stats["token_refresh_rejected"] += 1
+            if status != "valid":
+                return self._send(400, {"error": "invalid_grant", "error_description": "Invalid, expired or revoked refresh token"})
+            return self._send(200, st.issue_tokens())
+        return self._send(400, {"error": "unsupported_grant_type"})
+
+    # -------------------------------------------------------------- REST
+    def _login(self, params: Dict[str, str]) -> None:
+        st = self.state
+        s = st.settings
+        token = params.get("access_token") or ""
+        if not params.get("version"):
+            return self._error(400, "Missing required parameter: version")
+        with st.lock:
+            st.stats["rest_login"] += 1
+            expires = st.access_tokens.get(token)
+            valid = expires is not None and expires > time.time()
+            if not valid:
+                st.stats["rest_login_rejected"] += 1
+        if not valid:
+            return self._error(401, "Invalid or expired OAuth access token.", "errors.authentication.invalidOAuthToken")
+        ttl_minutes = params.get("ttl")
+        ttl = s.session_ttl
+        if ttl_minutes:
+            try:
+                ttl = min(ttl, float(ttl_minutes) * 60)
+            except ValueError:
+                pass
+        rest_token = str(secrets.token_hex(4)) + "-" + secrets.token_hex(2) + "-" + secrets.token_hex(2) + "-" + \
+            secrets.token_hex(2) + "-" + secrets.token_hex(6)
+        with st.lock:
+            st.sessions[rest_token] = {"expires": time.time() + ttl, "calls": 0}
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+        rest_url = f"http://{host}/rest-services/{s.corp_token}/"
+        cookie = f"BhRestToken={rest_token}; Path=/rest-services/{s.corp_token}; HttpOnly"
+        self._send(200, {"BhRestToken": rest_token, "restUrl": rest_url}, {"Set-Cookie": cookie})
+
+    def _session_token(self, params: Dict[str, str]) -> Optional[str]:
+        token = self.headers.get("BhRestToken") or self.headers.get("BHRestToken") or params.get("BhRestToken")
+        if not token and self.headers.get("Cookie"):
+            cookie = SimpleCookie(self.headers.get("Cookie"))
+            if "BhRestToken" in cookie:
+                token = cookie["BhRestToken"].value
+        return token
+
+    def _rest(self, rest_path: str, params: Dict[str, str]) -> None:
+        st = self.state
+        status = st.check_session(self._session_token(params))
+        if status == 412:
+            return self._error(412, "Missing BhRestToken: a session key is required.")
+        if status == 401:
+            return self._error(401, "Bad 'BhRestToken' or timed-out.", "errors.authentication.invalidRestToken")
+        if st.rate_limited():
+            return self._error(429, "Too many requests. Wait 1 second, then retry.")
+        if st.settings.latency_ms:
+            time.sleep(st.settings.latency_ms / 1000.0)
+        parts = rest_path.strip("/").split("/")
+        if parts[0] == "query" and len(parts) == 2:
+            if self.command == "POST" and isinstance(self._json_body, dict) and "where" in self._json_body:
+                params["where"] = self._json_body["where"]
+            return self._send(200, st.query(parts[1], params))
+        if parts[0] == "ping":
+            with st.lock:
+                token = self._session_token(params)
+                expires = st.sessions.get(token or "", {}).get("expires", 0)
+            return self._send(200, {"sessionExpires": int(expires * 1000)})
+        if parts[0] == "logout":
+            with st.lock:
+                st.sessions.pop(self._session_token(params) or "", None)
+            return self._send(200, {"logout": "OK"})
+        return self._error(404, f"Unsupported REST resource: {rest_path}")
+
+    # -------------------------------------------------------------- admin
+    def _admin(self, action: str, params: Dict[str, Any]) -> None:
+        st = self.state
+        if action == "health":
+            return self._send(200, {"ok": True})
+        if action == "stats":
+            return self._send(200, st.snapshot_stats())
+        if self.command != "POST":
+            return self._send(405, {"error": "POST required"})
+        if action == "reset-stats":
+            st.reset_stats()
+            return self._send(200, {"ok": True})
+        if action == "touch":
+            ids = params.get("ids")
+            result = st.touch(str(params.get("entity")), int(params.get("count") or 0),
+                              [int(i) for i in ids] if ids else None)
+            return self._send(200, result)
+        if action == "expire-sessions":
+            with st.lock:
+                n = len(st.sessions)
+                st.sessions.clear()
+            return self._send(200, {"expired": n})
+        if action == "expire-access-tokens":
+            with st.lock:
+                n = len(st.access_tokens)
+                st.access_tokens.clear()
+            return self._send(200, {"expired": n})
+        if action == "refresh-token":
+            # What an administrator gets by running the interactive consent once.
+            tokens = st.issue_tokens()
+            return self._send(200, {"refresh_token": tokens["refresh_token"]})
+        if action == "config":
+            allowed = {"session_max_calls": int, "throttle_every": int, "rate_limit_per_minute": int,
+                       "access_token_ttl": float, "session_ttl": float, "latency_ms": float}
+            with st.lock:
+                for key, value in params.items():
+                    if key in allowed:
+                        setattr(st.settings, key, allowed[key](value))
+                current = {k: getattr(st.settings, k) for k in allowed}
+            return self._send(200, current)
+        return self._send(404, {"error": f"unknown admin action {action}"})
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+    state = EmulatorState(settings)
+    handler = type("BoundHandler", (Handler,), {"state": state})
+    server = EmulatorServer((host, port), handler)
+    server.state = state  # type: ignore[attr-defined]
+    return server
