@@ -16,6 +16,7 @@ from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECOR
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
 DEFAULT_TOKEN_URL = "https://partner-auth.sensehq.com/oauth2/token"
 DEFAULT_FLUSH_INTERVAL_SECONDS = 300
+DEFAULT_RETRY_MAX_SECONDS = 600
 INVALID_RECORD_POLICIES = ("skip", "fail")
 
 CONNECTION_SPECIFICATION = {
@@ -96,6 +97,15 @@ CONNECTION_SPECIFICATION = {
             "default": False,
             "order": 8,
         },
+        "retry_max_seconds": {
+            "type": "integer",
+            "title": "Retry budget (seconds)",
+            "description": "How long one request may keep being retried (429, 5xx, timeouts, connection errors) before the sync fails with a transient error.",
+            "minimum": 1,
+            "maximum": 86400,
+            "default": DEFAULT_RETRY_MAX_SECONDS,
+            "order": 9,
+        },
     },
 }
 
@@ -111,6 +121,7 @@ class SenseConfig:
     flush_interval_seconds: float = DEFAULT_FLUSH_INTERVAL_SECONDS
     on_invalid_record: str = "skip"
     dry_run: bool = False
+    retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -156,4 +167,5 @@ class SenseConfig:
             flush_interval_seconds=integer("flush_interval_seconds", DEFAULT_FLUSH_INTERVAL_SECONDS, 1, 3600),
             on_invalid_record=policy,
             dry_run=dry_run,
+            retry_max_seconds=integer("retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS, 1, 86400),
         )

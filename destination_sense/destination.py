@@ -43,6 +43,7 @@ CHECK_ENTITY_ID = "0"
 
 
 def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: Optional[RetryPolicy] = None) -> SenseClient:
+    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds)
     on_token = output.add_secret if output is not None else None
     tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token)
     log = output.info if output is not None else (lambda message: None)
@@ -140,13 +141,10 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
 
         writer = SenseWriter(parsed, routes, output, delivery_factory)
         if client is not None:
+            writer.stats.token_counter = lambda: client.tokens.requests_made
             # Surface bad credentials before reading any input.
             client.authenticate()
-        try:
-            writer.run(lines)
-        finally:
-            if client is not None:
-                writer.stats.token_requests = client.tokens.requests_made
+        writer.run(lines)
         return 0
     except SenseError as exc:
         _finish_after_failure(writer, output)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Tuple
 
 Check = Callable[[object], Optional[str]]
@@ -23,11 +24,12 @@ _DATE_TIME_RE = re.compile(
 
 
 def is_iso_date(value: str) -> bool:
-    m = _DATE_RE.match(value)
-    if not m:
+    # Same rule as ``_DATE_RE`` + ``date()``, faster: the shape is checked here and
+    # ``date.fromisoformat`` (C, strict about digits) checks the digits and the calendar.
+    if len(value) != 10 or value[4] != "-" or value[7] != "-" or not value.isascii():
         return False
     try:
-        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        date.fromisoformat(value)
     except ValueError:
         return False
     return True
@@ -58,6 +60,12 @@ _FORMATS = {
 }
 
 
+#: Per formatted field, how many distinct valid values are remembered (a bounded cache).
+_KNOWN_VALID_LIMIT = 4096
+#: Per entity, how many record shapes (field names and value classes) have a remembered plan.
+_PLAN_LIMIT = 4096
+
+
 def _type_name(value: object) -> str:
     if value is None:
         return "null"
@@ -86,18 +94,24 @@ def _compile_property(prop: dict) -> Check:
     expected = f"expected {base}{' or null' if nullable else ''}"
 
     if base == "string":
+        known_valid: set = set()  # formatted values already accepted (dates repeat a lot)
 
         def check(value: object) -> Optional[str]:
             if value.__class__ is not str:
                 if value is None and nullable:
                     return None
                 return f"{expected}, got {_type_name(value)}"
+            if value in known_valid:
+                return None
             if min_len is not None and len(value) < min_len:
                 return "must not be empty" if min_len == 1 else f"shorter than {min_len} characters"
             if max_len is not None and len(value) > max_len:
                 return f"longer than {max_len:,} characters ({len(value):,})"
-            if fmt is not None and not fmt[0](value):
-                return f"{value[:40]!r} {fmt[1]}"
+            if fmt is not None:
+                if not fmt[0](value):
+                    return f"{value[:40]!r} {fmt[1]}"
+                if len(known_valid) < _KNOWN_VALID_LIMIT:
+                    known_valid.add(value)
             return None
 
     elif base == "integer":
@@ -141,30 +155,116 @@ def _compile_property(prop: dict) -> Check:
     return check
 
 
-class CompiledSchema:
-    """Validate records of one entity. ``errors(record)`` lists ``(field, reason)`` pairs."""
+_SIMPLE_CLASSES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
 
-    __slots__ = ("title", "checks", "required")
+
+def _simple_classes(prop: dict) -> frozenset:
+    """Classes of values that are valid for ``prop`` without calling its check (the fast path)."""
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    classes = set()
+    if "null" in types:
+        classes.add(type(None))
+    base = next(t for t in types if t != "null")
+    has_rules = any(key in prop for key in ("format", "minLength", "maxLength"))
+    if base in _SIMPLE_CLASSES and not (base == "string" and has_rules):
+        classes.update(_SIMPLE_CLASSES[base])
+    return frozenset(classes)
+
+
+def _is_plain(prop: dict) -> bool:
+    """True when a value's class alone decides validity (no format, length or array rule)."""
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    return "array" not in types and not any(key in prop for key in ("format", "minLength", "maxLength"))
+
+
+class CompiledSchema:
+    """Validate records of one entity. ``errors(record)`` lists ``(field, reason)`` pairs, in the
+    record's field order (missing required fields last).
+
+    ``checks[field]`` is the field's check; ``simple[field]`` the value classes valid without
+    calling it (e.g. ``str`` and ``NoneType`` for a plain nullable string field); ``plain`` the
+    fields for which ``simple`` is the whole rule (no format, length or array items).
+    """
+
+    __slots__ = ("title", "checks", "required", "simple", "plain", "_plans", "_seen")
 
     def __init__(self, schema: dict):
+        props = schema["properties"]
         self.title = schema.get("title", "")
-        self.checks: Dict[str, Check] = {name: _compile_property(p) for name, p in schema["properties"].items()}
+        self.checks: Dict[str, Check] = {name: _compile_property(p) for name, p in props.items()}
+        self.simple: Dict[str, frozenset] = {name: _simple_classes(p) for name, p in props.items()}
+        self.plain = frozenset(name for name, p in props.items() if _is_plain(p))
         self.required: Tuple[str, ...] = tuple(schema.get("required", ()))
+        self._plans: Dict[tuple, tuple] = {}
+        self._seen: set = set()
 
-    def errors(self, record: dict) -> List[Tuple[str, str]]:
+    def _plan(self, names: tuple) -> tuple:
+        """For records with these field names: problems known from the names alone, groups of
+        plain fields checked together by value class, and the fields checked one by one."""
+        static = [(name, "is not a field of " + self.title) for name in names if name not in self.simple]
+        static += [(name, "is required") for name in self.required if name not in names]
+        groups: Dict[frozenset, List[str]] = {}
+        checked = []
+        for name in names:
+            if name in self.plain:
+                groups.setdefault(self.simple[name], []).append(name)
+            elif name in self.simple:
+                checked.append(name)
+        group_list = []
+        for accepted, members in groups.items():
+            if len(members) == 1:
+                checked.append(members[0])
+            else:
+                group_list.append((itemgetter(*members), accepted, tuple(members)))
+        return tuple(static), tuple(group_list), tuple(checked)
+
+    def _errors_direct(self, record: dict) -> List[Tuple[str, str]]:
         problems: List[Tuple[str, str]] = []
-        checks = self.checks
+        simple = self.simple
         for name, value in record.items():
-            check = checks.get(name)
-            if check is None:
+            accepted = simple.get(name)
+            if accepted is None:
                 problems.append((name, "is not a field of " + self.title))
-                continue
-            reason = check(value)
-            if reason is not None:
-                problems.append((name, reason))
+            elif value.__class__ not in accepted:
+                reason = self.checks[name](value)
+                if reason is not None:
+                    problems.append((name, reason))
         for name in self.required:
             if name not in record:
                 problems.append((name, "is required"))
+        return problems
+
+    def errors(self, record: dict) -> List[Tuple[str, str]]:
+        # Records of one stream share their field names: the per-names plan is remembered (from
+        # the second record with those names on), so a valid record costs a few C-level class
+        # checks per group of plain fields plus one call per formatted or array field.
+        names = tuple(record)
+        plan = self._plans.get(names)
+        if plan is None:
+            if names not in self._seen:
+                if len(self._seen) >= _PLAN_LIMIT:
+                    self._seen.clear()
+                self._seen.add(names)
+                return self._errors_direct(record)
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            plan = self._plans[names] = self._plan(names)
+        static, groups, checked = plan
+        problems: List[Tuple[str, str]] = list(static)
+        checks = self.checks
+        for getter, accepted, members in groups:
+            if not accepted.issuperset(map(type, getter(record))):
+                for name in members:
+                    value = record[name]
+                    if value.__class__ not in accepted:
+                        problems.append((name, checks[name](value)))
+        for name in checked:
+            reason = checks[name](record[name])
+            if reason is not None:
+                problems.append((name, reason))
+        if len(problems) > 1:
+            position = {name: i for i, name in enumerate(names)}
+            problems.sort(key=lambda problem: position.get(problem[0], len(names)))
         return problems
 
 

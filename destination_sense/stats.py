@@ -32,7 +32,11 @@ class SyncStats:
         self.started = clock()
         self._last_progress = self.started
         self._last_sent = 0
-        self.token_requests = 0
+        self.token_counter: Callable[[], int] = lambda: 0
+
+    @property
+    def token_requests(self) -> int:
+        return self.token_counter()
 
     def __getitem__(self, collection: str) -> EntityStats:
         return self.by_entity[collection]
