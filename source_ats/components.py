@@ -16,8 +16,8 @@ puts the session key on requests and renews the session when the API answers 401
 This file is self-contained (only the CDK and requests are imported): the CDK's
 `source-declarative-manifest` and standard tests load it as a standalone `components` module.
 """
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the CDK exec()s this file as a module that is not yet in
+# sys.modules, and dataclasses must then see real (not string) InitVar annotations.
 import logging
 import threading
 import time
