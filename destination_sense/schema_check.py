@@ -16,10 +16,11 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 Check = Callable[[object], Optional[str]]
 
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)  # ASCII digits only
 _DATE_TIME_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(Z|[+-](\d{2})(?::?(\d{2}))?)?\Z"
+    r"(Z|[+-](\d{2})(?::?(\d{2}))?)?\Z",
+    re.ASCII,
 )
 
 

@@ -1,0 +1,11 @@
+"""A local emulator of the Sense partner API, for tests, demos, benchmarks and sandboxes.
+
+Run it with the ``sense-emulator`` console script (see ``docs/sense-emulator.md``). The modules:
+
+- ``config``: options and their defaults;
+- ``app``: the routes and the behaviour of every operation, independent of the HTTP transport;
+- ``server``: the HTTP/1.1 server and its lifecycle; ``cli``: the command line;
+- ``store`` (SQLite), ``validation``, ``auth`` (tokens), ``faults``, ``stats``, ``references``
+  (the dangling-reference check), ``multipart`` (resume uploads);
+- ``testing``: a subprocess starter and an admin client, for tests and benchmarks.
+"""

@@ -1,0 +1,4 @@
+from sense_emulator.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""``sense-emulator``: run the Sense API emulator. The first stdout line is the base URL."""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+from sense_emulator import config as defaults
+from sense_emulator.config import EmulatorConfig
+
+
+def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
+    parser = argparse.ArgumentParser(
+        prog="sense-emulator",
+        description="A local emulator of the Sense partner API (sandbox, test and benchmark target).",
+    )
+    parser.add_argument("--host", default=defaults.DEFAULT_HOST, help="address to bind (default %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults.DEFAULT_PORT, help="port; 0 picks a free one (default %(default)s)")
+    parser.add_argument("--client-id", default=os.environ.get("SENSE_EMULATOR_CLIENT_ID", defaults.DEFAULT_CLIENT_ID),
+                        help="accepted OAuth2 client id (default %(default)s, or $SENSE_EMULATOR_CLIENT_ID)")
+    parser.add_argument("--client-secret", default=None,
+                        help="accepted OAuth2 client secret (default sandbox-secret, or $SENSE_EMULATOR_CLIENT_SECRET)")
+    parser.add_argument("--token-ttl", type=int, default=defaults.DEFAULT_TOKEN_TTL,
+                        help="access token lifetime in seconds, the token response's expires_in (default %(default)s)")
+    parser.add_argument("--db", default=":memory:", help="SQLite database file (default: in memory)")
+    parser.add_argument("--missing-entity", choices=(defaults.MISSING_404, defaults.MISSING_ACCEPT),
+                        default=defaults.MISSING_404,
+                        help="answer to PATCH or resume upload for an id never received: 404 (default) or accept (201, ignored)")
+    parser.add_argument("--log-limit", type=int, default=defaults.DEFAULT_LOG_LIMIT,
+                        help="request-log entries kept for /_admin/requests (default %(default)s)")
+    parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
+    args = parser.parse_args(argv)
+    if args.token_ttl < 1:
+        parser.error("--token-ttl must be at least 1 second")
+    secret = args.client_secret or os.environ.get("SENSE_EMULATOR_CLIENT_SECRET") or defaults.DEFAULT_CLIENT_SECRET
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        client_id=args.client_id,
+        client_secret=secret,
+        token_ttl=args.token_ttl,
+        db=args.db,
+        missing_entity=args.missing_entity,
+        log_limit=args.log_limit,
+        verbose=args.verbose,
+    )
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    config = parse_args(argv)
+    from sense_emulator.server import EmulatorServer
+
+    try:
+        server = EmulatorServer(config)
+    except OSError as exc:
+        print(f"sense-emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 2
+    # The store keeps entities as JSON text in SQLite, so the Python heap stays small; freezing
+    # the startup objects keeps full collections cheap while batches of dicts come and go.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stdout.write(server.base_url + "\n")
+    sys.stdout.flush()
+    print(
+        f"sense-emulator: token URL {server.base_url}/oauth2/token, API {server.base_url}/v1, "
+        f"admin {server.base_url}/_admin, db {config.db}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Start the emulator as a subprocess and talk to its admin surface (for tests, benchmarks, demos).
+
+    with start_emulator(token_ttl=2) as emu:
+        token = emu.token()
+        requests.post(f"{emu.api_url}/candidates", json=[{"id": "1"}], headers=emu.auth_headers(token))
+        emu.admin.stats()["collections"]["candidates"]["records"]  # 1
+
+No pytest import here: the fixtures live in ``integration_tests/fixtures_sense.py``.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional
+
+import requests
+
+from sense_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL
+
+
+class AdminClient:
+    """A small client of ``/_admin`` (returns parsed JSON; raises on HTTP errors)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        response = self.session.request(method, f"{self.base_url}/_admin/{path}", timeout=self.timeout, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def health(self) -> bool:
+        return self._call("GET", "health").get("ok") is True
+
+    def config(self) -> dict:
+        return self._call("GET", "config")
+
+    def stats(self) -> dict:
+        return self._call("GET", "stats")
+
+    def collection_stats(self, collection: str) -> dict:
+        return self.stats()["collections"][collection]
+
+    def requests(self, since: int = 0, limit: Optional[int] = None) -> List[dict]:
+        params: Dict[str, Any] = {"since": since}
+        if limit is not None:
+            params["limit"] = limit
+        return self._call("GET", "requests", params=params)["requests"]
+
+    def entities(self, collection: str, ids: Optional[Iterable[str]] = None) -> List[dict]:
+        """Stored entities of a collection (soft-deleted ones included), first-received order."""
+        params = {"ids": ",".join(ids)} if ids is not None else None
+        return self._call("GET", f"entities/{collection}", params=params)["entities"]
+
+    def entities_by_id(self, collection: str) -> Dict[str, dict]:
+        return {e["id"]: e for e in self.entities(collection)}
+
+    def entity(self, collection: str, entity_id: str) -> Optional[dict]:
+        found = self.entities(collection, [entity_id]) if "," not in entity_id else [
+            e for e in self.entities(collection) if e["id"] == entity_id
+        ]
+        return found[0] if found else None
+
+    def counts(self) -> Dict[str, int]:
+        return self._call("GET", "entities")
+
+    def resumes(self, candidate_id: Optional[str] = None) -> List[dict]:
+        params = {"candidate_id": candidate_id} if candidate_id is not None else None
+        return self._call("GET", "resumes", params=params)["resumes"]
+
+    def dangling(self) -> dict:
+        """``{"counts": {collection: n}, "total": n, "examples": {collection: [...]}}``."""
+        return self._call("GET", "dangling")
+
+    def faults(self, **spec: Any) -> dict:
+        """Configure faults (keys of ``sense_emulator.faults``); returns the fault state."""
+        return self._call("POST", "faults", json=spec)
+
+    def get_faults(self) -> dict:
+        return self._call("GET", "faults")
+
+    def clear_faults(self) -> dict:
+        return self._call("DELETE", "faults")
+
+    def reset(self, tokens: bool = False) -> dict:
+        """Clear store, stats, request log, dangling counts and faults (and tokens if asked)."""
+        return self._call("POST", "reset", json={"tokens": tokens})
+
+
+def emulator_command() -> List[str]:
+    """The ``sense-emulator`` console script of the running interpreter's environment."""
+    bin_dir = Path(sys.executable).parent
+    for name in ("sense-emulator", "sense-emulator.exe"):
+        candidate = bin_dir / name
+        if candidate.exists():
+            return [str(candidate)]
+    found = shutil.which("sense-emulator")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "sense_emulator"]
+
+
+class EmulatorProcess:
+    """A running ``sense-emulator`` subprocess and its URLs."""
+
+    def __init__(self, proc: subprocess.Popen, base_url: str, client_id: str, client_secret: str,
+                 token_ttl: int, db: Optional[str], log_path: str):
+        self.proc = proc
+        self.base_url = base_url
+        self.api_url = f"{base_url}/v1"
+        self.token_url = f"{base_url}/oauth2/token"
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_ttl = token_ttl
+        self.db = db
+        self.log_path = log_path
+        self.admin = AdminClient(base_url)
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def token(self) -> str:
+        """A fresh access token for the configured client."""
+        response = requests.post(
+            self.token_url,
+            data={"client_id": self.client_id, "client_secret": self.client_secret, "grant_type": "client_credentials"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def auth_headers(self, token: Optional[str] = None) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.token()}"}
+
+    def log(self) -> str:
+        try:
+            return Path(self.log_path).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> Optional[int]:
+        """SIGTERM, then SIGKILL if it does not exit in ``timeout`` seconds; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.admin.session.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> "EmulatorProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_emulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    token_ttl: int = DEFAULT_TOKEN_TTL,
+    db: Optional[str] = None,
+    missing_entity: Optional[str] = None,
+    extra_args: Iterable[str] = (),
+    startup_timeout: float = 15.0,
+    log_path: Optional[str] = None,
+) -> EmulatorProcess:
+    """Start ``sense-emulator`` (``--port 0`` by default) and wait for its base URL line."""
+    args = emulator_command() + [
+        "--host", host, "--port", str(port), "--client-id", client_id, "--token-ttl", str(token_ttl),
+    ]
+    if db:
+        args += ["--db", str(db)]
+    if missing_entity:
+        args += ["--missing-entity", missing_entity]
+    args += list(extra_args)
+    if log_path is None:
+        fd, log_path = tempfile.mkstemp(prefix="sense-emulator-", suffix=".log")
+        os.close(fd)
+    env = dict(os.environ, SENSE_EMULATOR_CLIENT_SECRET=client_secret)  # not on the command line
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + startup_timeout
+    line = b""
+    while time.monotonic() < deadline and not line.endswith(b"\n"):
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(proc.stdout.fileno(), 1)
+        if not chunk:
+            break
+        line += chunk
+    base_url = line.decode().strip()
+    if not base_url.startswith("http"):
+        proc.kill()
+        proc.wait()
+        stderr = Path(log_path).read_text(errors="replace")
+        raise RuntimeError(f"sense-emulator did not start (exit {proc.returncode}): {stderr[-2000:]}")
+    return EmulatorProcess(proc, base_url, client_id, client_secret, token_ttl, db, log_path)
