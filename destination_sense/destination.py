@@ -70,11 +70,11 @@ class DestinationSense(Destination):
                     body = orjson.loads(response.content)
                 except orjson.JSONDecodeError:
                     body = None
-                if isinstance(body, dict):
+                if isinstance(body, dict) and ({"data", "errors", "resource_id"} & set(body)):
                     return AirbyteConnectionStatus(status=Status.SUCCEEDED)
                 return AirbyteConnectionStatus(
                     status=Status.FAILED,
-                    message=f"{parsed.api_url} answered HTTP {response.status_code} without the Sense API's JSON body: check api_url "
+                    message=f"{parsed.api_url} answered HTTP {response.status_code} without the Sense API's answer ({{data, errors, resource_id}}): check api_url "
                     f"(expected e.g. https://partner-api.sensehq.com/v1).",
                 )
             return AirbyteConnectionStatus(

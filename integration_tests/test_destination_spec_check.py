@@ -1,0 +1,54 @@
+"""spec and check through the real console script."""
+import socket
+
+from integration_tests.destination_harness import config_for, run_command
+
+
+def test_spec(tmp_path):
+    result = run_command(tmp_path, "spec")
+    assert result.returncode == 0
+    (message,) = result.messages
+    spec = message["spec"]
+    props = spec["connectionSpecification"]["properties"]
+    assert props["client_secret"]["airbyte_secret"] is True
+    assert props["api_url"]["default"] == "https://partner-api.sensehq.com/v1"
+    assert props["token_url"]["default"] == "https://partner-auth.sensehq.com/oauth2/token"
+    assert (props["batch_size"]["default"], props["max_batch_bytes"]["default"]) == (500, 256000)
+    assert sorted(spec["supported_destination_sync_modes"]) == ["append", "append_dedup"]
+
+
+def _status(result):
+    assert result.returncode == 0, result.stderr[-2000:]
+    (message,) = result.of_type("CONNECTION_STATUS")
+    return message["connectionStatus"]
+
+
+def test_check_succeeds(sense_emulator, tmp_path):
+    assert _status(run_command(tmp_path, "check", config_for(sense_emulator)))["status"] == "SUCCEEDED"
+    assert sense_emulator.admin.stats()["token_requests"] == 1
+
+
+def test_check_wrong_credentials(sense_emulator, tmp_path):
+    status = _status(run_command(tmp_path, "check", config_for(sense_emulator, client_secret="wrong-one")))
+    assert status["status"] == "FAILED"
+    assert "client_id and client_secret" in status["message"]
+
+
+def test_check_unreachable_host(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    config = {"client_id": "a", "client_secret": "b", "api_url": f"http://127.0.0.1:{port}/v1", "token_url": f"http://127.0.0.1:{port}/oauth2/token"}
+    status = _status(run_command(tmp_path, "check", config))
+    assert status["status"] == "FAILED" and "could not be reached" in status["message"]
+
+
+def test_check_bad_urls(sense_emulator, tmp_path):
+    status = _status(run_command(tmp_path, "check", config_for(sense_emulator, api_url="not a url")))
+    assert status["status"] == "FAILED" and "api_url" in status["message"]
+    wrong_path = config_for(sense_emulator, api_url=sense_emulator.base_url + "/v9")
+    status = _status(run_command(tmp_path, "check", wrong_path))
+    assert status["status"] == "FAILED" and "api_url" in status["message"]
+    wrong_token_path = config_for(sense_emulator, token_url=sense_emulator.base_url + "/token")
+    status = _status(run_command(tmp_path, "check", wrong_token_path))
+    assert status["status"] == "FAILED" and "token" in status["message"]
