@@ -1,0 +1,91 @@
+"""Delivery of batches against answers the emulator never gives (it validates exactly as we do):
+a 400 naming some records, and a 400 naming none. Request-level fake server (pytest-httpserver)."""
+import gzip
+import io
+
+import orjson
+import pytest
+from werkzeug import Response
+
+from destination_sense.auth import TokenProvider
+from destination_sense.batching import GzipBatch, Item
+from destination_sense.delivery import Delivery
+from destination_sense.errors import InvalidRecordError
+from destination_sense.http_client import SenseClient
+from destination_sense.output import ProtocolOutput
+from destination_sense.rejections import Rejections
+from destination_sense.state import DeliveryCounts, ReadCounts
+from destination_sense.stats import SyncStats
+
+STREAM = (None, "candidates")
+
+
+def _batch(ids):
+    batch = GzipBatch("candidates", 500, 256_000)
+    for pos, i in enumerate(ids, start=1):
+        assert batch.add(Item(orjson.dumps({"id": i}), i, STREAM, pos))
+    return batch
+
+
+def _delivery(httpserver, policy="skip"):
+    httpserver.expect_request("/oauth2/token", method="POST").respond_with_json({"access_token": "tok", "expires_in": 300})
+    tokens = TokenProvider(httpserver.url_for("/oauth2/token"), "id", "secret")
+    client = SenseClient(httpserver.url_for("/v1"), tokens)
+    buffer = io.BytesIO()
+    stats = SyncStats()
+    rejections = Rejections(policy, stats, lambda message: None)
+    counts = DeliveryCounts()
+    return Delivery(client, ProtocolOutput(buffer), stats, rejections, counts), stats, rejections, counts, buffer
+
+
+def _handler(bad_ids, name_records=True):
+    seen = []
+
+    def handle(request):
+        items = orjson.loads(gzip.decompress(request.get_data()))
+        seen.append([item["id"] for item in items])
+        errors = [
+            {"entity_id": item["id"] if name_records else None, "message": "status not allowed", "path": [str(i), "status"] if name_records else []}
+            for i, item in enumerate(items)
+            if item["id"] in bad_ids
+        ]
+        if errors:
+            return Response(orjson.dumps({"errors": errors, "warnings": []}), status=400, content_type="application/json")
+        return Response(orjson.dumps({"message": "ok", "request_id": "r"}), status=201, content_type="application/json")
+
+    return handle, seen
+
+
+def test_400_rejects_exactly_the_named_records_and_resends_the_rest(httpserver):
+    handle, seen = _handler({"3", "7"})
+    httpserver.expect_request("/v1/candidates", method="POST").respond_with_handler(handle)
+    delivery, stats, rejections, counts, buffer = _delivery(httpserver)
+    read = ReadCounts()
+    read.received[STREAM] = 10
+    delivery.submit(_batch([str(i) for i in range(10)]))
+    delivery.submit(read.marker({"type": "STREAM", "stream": {"stream_descriptor": {"name": "candidates"}}}))
+    delivery.close()
+    assert seen == [[str(i) for i in range(10)], ["0", "1", "2", "4", "5", "6", "8", "9"]]
+    assert stats["candidates"].sent == 8 and stats["candidates"].rejected == 2
+    state = [orjson.loads(line) for line in buffer.getvalue().splitlines() if b'"STATE"' in line][0]["state"]
+    assert state["destinationStats"] == {"recordCount": 8.0, "rejectedRecordCount": 2.0}
+
+
+def test_400_without_record_names_is_bisected(httpserver):
+    handle, seen = _handler({"5"}, name_records=False)
+    httpserver.expect_request("/v1/candidates", method="POST").respond_with_handler(handle)
+    delivery, stats, rejections, counts, _ = _delivery(httpserver)
+    delivery.submit(_batch([str(i) for i in range(8)]))
+    delivery.close()
+    assert stats["candidates"].sent == 7 and stats["candidates"].rejected == 1
+    assert ["5"] in seen  # isolated by bisection
+    assert len(seen) <= 1 + 2 * 3  # log2(8) levels
+
+
+def test_400_in_fail_mode_stops_delivery(httpserver):
+    handle, _ = _handler({"1"})
+    httpserver.expect_request("/v1/candidates", method="POST").respond_with_handler(handle)
+    delivery, *_ = _delivery(httpserver, policy="fail")
+    delivery.submit(_batch(["0", "1"]))
+    with pytest.raises(InvalidRecordError, match="record #2 \\(id '1'\\): field 'status' status not allowed"):
+        delivery.close()
