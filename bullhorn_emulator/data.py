@@ -348,7 +348,8 @@ def _gen_value(rng: random.Random, kind: str, ctx: Dict[str, Any], store: Store,
     if kind == "added":
         return added
     if kind == "modified":
-        return min(EPOCH_END_MS, added + rng.randint(0, 400) * 86_400_000 + rng.randint(0, 86_399_999))
+        modified = added + rng.randint(0, 400) * 86_400_000 + rng.randint(0, 86_399_999)
+        return modified if modified < EPOCH_END_MS else EPOCH_END_MS - rng.randint(1, 30 * 86_400_000)
     if kind in ("ts_opt", "ts_any", "ts_old", "ts_future"):
         if kind == "ts_opt" and rng.random() < 0.4:
             return None
@@ -421,6 +422,9 @@ def generate(seed: int, counts: Dict[str, int]) -> Store:
                     if name == "name":
                         ctx["name"] = rec[name]
             _make_consistent(entity, rec, store, rng)
+            if rows and rng.random() < 0.1:
+                # Mass updates give many records the same dateLastModified; paging must cope.
+                rec["dateLastModified"] = max(rows[-1]["dateLastModified"], rec.get("dateAdded") or rec.get("userDateAdded") or 0)
             rows.append(rec)
         store.records[entity] = rows
         store.by_id[entity] = {r["id"]: r for r in rows}

@@ -62,6 +62,7 @@ class EmulatorState:
         self.access_tokens: Dict[str, float] = {}
         self.refresh_tokens: Dict[str, str] = {}  # token -> "valid" | "used"
         self.sessions: Dict[str, Dict[str, Any]] = {}
+        self.issued: set = set()  # every credential ever issued (see /_admin/issued-secrets)
         self.touch_counter = 0
         self.rest_calls = 0
         self.rest_call_times: Deque[float] = collections.deque()
@@ -118,6 +119,7 @@ class EmulatorState:
             refresh = self.new_token("rt-")
             self.access_tokens[access] = time.time() + self.settings.access_token_ttl
             self.refresh_tokens[refresh] = "valid"
+            self.issued.update((access, refresh))
         return {
             "access_token": access,
             "token_type": "Bearer",
@@ -406,6 +408,7 @@ class Handler(BaseHTTPRequestHandler):
                 code = st.new_token("code-")
                 with st.lock:
                     st.codes[code] = (s.client_id, time.time() + 120, params.get("redirect_uri"))
+                    st.issued.add(code)
                     st.stats["authorize_code_issued"] += 1
                 query = {"code": code}
                 if state_param:
@@ -485,6 +488,7 @@ class Handler(BaseHTTPRequestHandler):
             secrets.token_hex(2) + "-" + secrets.token_hex(6)
         with st.lock:
             st.sessions[rest_token] = {"expires": time.time() + ttl, "calls": 0}
+            st.issued.add(rest_token)
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
         rest_url = f"http://{host}/rest-services/{s.corp_token}/"
         cookie = f"BhRestToken={rest_token}; Path=/rest-services/{s.corp_token}; HttpOnly"
@@ -532,6 +536,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"ok": True})
         if action == "stats":
             return self._send(200, st.snapshot_stats())
+        if action == "records":
+            # Ground truth for tests: every id and dateLastModified of an entity.
+            entity = str(params.get("entity"))
+            if entity not in st.store.records:
+                return self._send(404, {"error": f"unknown entity {entity}"})
+            with st.lock:
+                rows = [{"id": r["id"], "dateLastModified": r["dateLastModified"]} for r in st.store.records[entity]]
+            return self._send(200, {"entity": entity, "records": rows})
+        if action == "issued-secrets":
+            # Every credential the emulator knows or issued, so tests can prove none is logged.
+            with st.lock:
+                issued = sorted(st.issued | set(st.refresh_tokens))
+            return self._send(200, {"secrets": issued + [st.settings.client_secret, st.settings.password]})
         if self.command != "POST":
             return self._send(405, {"error": "POST required"})
         if action == "reset-stats":
