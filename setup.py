@@ -25,7 +25,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*"]),
     package_data={
-        "destination_sense": ["schemas/*.json", "*.json"],
+        "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
         "sense_emulator": ["*.json"],
         "bullhorn_emulator": ["*.json"],
