@@ -6,6 +6,7 @@ MAIN_REQUIREMENTS = [
     "orjson>=3.10",
     "requests>=2.31",
     "PyYAML>=6",
+    "zlib-ng>=0.5",
 ]
 
 TEST_REQUIREMENTS = [

@@ -1,9 +1,8 @@
-"""Delivery: one background thread that POSTs finished batches and echoes states, in order.
+"""Delivery: the pipeline stage that POSTs finished batches and echoes states, in order.
 
-The reading thread puts finished batches and state markers on a bounded FIFO queue; this thread
-takes them in order, so a STATE is echoed only after every batch before it was accepted, and
-batches flushed together keep the entity order in which they were queued. One batch is in flight
-while the reader fills the next; the queue bound keeps memory bounded.
+The batching stage queues finished batches and state markers; this stage takes them in order, so
+a STATE is echoed only after every batch before it was accepted, and batches flushed together keep
+the entity order in which they were queued. One batch is in flight while the next ones fill.
 
 Answers: 201 → accepted. 413 → the batch is split in two and each half sent. 400 with per-entity
 errors → exactly those records are rejected and the rest re-sent; when the errors cannot be tied
@@ -12,22 +11,22 @@ anything else stops delivery, and no later state is ever echoed.
 """
 from __future__ import annotations
 
-import queue
-import threading
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from destination_sense.batching import GzipBatch, Item
 from destination_sense.http_client import EntityError, SenseClient
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
+from destination_sense.stage import Stage
 from destination_sense.state import DeliveryCounts, StateMarker
 from destination_sense.stats import SyncStats
 
-_STOP = object()
 QUEUE_DEPTH = 2
 
 
-class Delivery:
+class Delivery(Stage):
+    name = "delivery"
+
     def __init__(
         self,
         client: Optional[SenseClient],
@@ -43,46 +42,13 @@ class Delivery:
         self.rejections = rejections
         self.counts = counts
         self.dry_run = dry_run
-        self.error: Optional[BaseException] = None
-        self._queue: "queue.Queue" = queue.Queue(maxsize=QUEUE_DEPTH)
-        self._thread = threading.Thread(target=self._run, name="sense-delivery", daemon=True)
-        self._thread.start()
+        super().__init__(QUEUE_DEPTH)
 
-    # reader side --------------------------------------------------------
-    def submit(self, item) -> None:
-        """Queue a batch or a state marker; raises the delivery error if delivery has failed."""
-        while True:
-            if self.error is not None:
-                raise self.error
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def close(self) -> None:
-        """Wait until everything queued is delivered; raise the delivery error if there was one."""
-        if self._thread.is_alive():
-            self._queue.put(_STOP)  # the thread drains the queue even after a failure
-            self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-    # delivery side -----------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            if self.error is not None:
-                continue  # drain without acting: nothing after a failure is delivered or echoed
-            try:
-                if isinstance(item, StateMarker):
-                    self.output.state(self.counts.decorate(item))
-                else:
-                    self._deliver(item)
-            except BaseException as exc:  # noqa: BLE001 - reported by the reader thread
-                self.error = exc
+    def handle(self, item) -> None:
+        if isinstance(item, StateMarker):
+            self.output.state(self.counts.decorate(item))
+        else:
+            self._deliver(item)
 
     def _deliver(self, batch: GzipBatch) -> None:
         stats = self.stats[batch.collection]

@@ -163,10 +163,6 @@ def _finish_after_failure(writer: Optional[SenseWriter], output: ProtocolOutput)
     """Deliver what was queued before the failure (its states may still be echoed), then summarise."""
     if writer is None:
         return
-    writer.abort()
-    try:
-        writer.delivery.close()
-    except BaseException:  # noqa: BLE001 - the original error is the one reported
-        pass
+    writer.close_after_failure()
     for line in writer.stats.summary_lines():
         output.info(line)

@@ -10,7 +10,8 @@ A differential test compares this with ``jsonschema`` on the same schema files.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
+from itertools import chain
 from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -40,16 +41,40 @@ def is_iso_date_time(value: str) -> bool:
     m = _DATE_TIME_RE.match(value)
     if not m:
         return False
-    y, mo, d, h, mi, s = m.group(1, 2, 3, 4, 5, 6)
+    h, mi, s, oh, om = m.group(4, 5, 6, 9, 10)
+    if int(h) > 23 or int(mi) > 59 or (s is not None and int(s) > 59):
+        return False
     try:
-        datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+        date.fromisoformat(value[:10])  # the regex matched YYYY-MM-DD there; this checks the calendar
     except ValueError:
         return False
-    oh, om = m.group(9), m.group(10)
     if oh is not None and (int(oh) > 23 or (om is not None and int(om) > 59)):
         return False
     return True
 
+
+# The same rules as ``is_iso_date`` / ``is_iso_date_time``, calendar and ranges included, as
+# regular expressions, to check a whole column of values in one C-level match (see ``_column_check``).
+_DATE_STRICT = (
+    r"(?!0000)(?:[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    r"|(?:0[13578]|1[02])-31)|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)"
+)
+_DATE_TIME_STRICT = (
+    _DATE_STRICT + r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?"
+)
+
+
+def _column_re(single: str) -> "re.Pattern":
+    """A pattern matching newline-joined values that each match ``single``."""
+    return re.compile(f"(?:(?:{single})\n)*(?:{single})", re.ASCII)
+
+
+_COLUMN_RES = {
+    "date": _column_re(_DATE_STRICT),
+    "date-time": _column_re(_DATE_TIME_STRICT),
+    "date-or-date-time": _column_re(f"{_DATE_STRICT}|{_DATE_TIME_STRICT}"),
+}
 
 _FORMATS = {
     "date": (is_iso_date, "is not an ISO 8601 date (YYYY-MM-DD)"),
@@ -85,7 +110,7 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _compile_property(prop: dict) -> Check:
+def _compile_property(prop: dict, known_valid: Optional[set] = None) -> Check:
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     nullable = "null" in types
     base = next(t for t in types if t != "null")
@@ -95,7 +120,8 @@ def _compile_property(prop: dict) -> Check:
     expected = f"expected {base}{' or null' if nullable else ''}"
 
     if base == "string":
-        known_valid: set = set()  # formatted values already accepted (dates repeat a lot)
+        if known_valid is None:
+            known_valid = set()  # formatted values already accepted (dates repeat a lot)
 
         def check(value: object) -> Optional[str]:
             if value.__class__ is not str:
@@ -172,6 +198,73 @@ def _simple_classes(prop: dict) -> frozenset:
     return frozenset(classes)
 
 
+def _column_check(prop: dict, check: Check, known_valid: set) -> Callable[[list], bool]:
+    """A whole-column validity test for a non-plain field: True when every value is valid.
+
+    Mostly C-level work (sets, map); a False answer only means "look record by record".
+    """
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    base = next(t for t in types if t != "null")
+    allowed = frozenset([type(None)] if "null" in types else [])
+    if base == "array":
+        item_cls = {"string": str, "integer": int, "number": float, "boolean": bool}[prop.get("items", {}).get("type", "string")]
+        lists_ok = allowed | {list}
+
+        def column(values: list) -> bool:
+            if not lists_ok.issuperset(map(type, values)):
+                return False
+            items = chain.from_iterable(v for v in values if v is not None)
+            return {item_cls}.issuperset(map(type, items))
+
+        return column
+    min_len, max_len = prop.get("minLength"), prop.get("maxLength")
+    if "format" in prop:
+        pattern = _COLUMN_RES.get(prop["format"])
+        strings_only = frozenset([str])
+
+        def column(values: list) -> bool:
+            try:
+                new = set(values) - known_valid
+            except TypeError:  # unhashable (a list or an object): not a string
+                return False
+            if not new:
+                return True
+            if allowed:
+                new.discard(None)
+                if not new:
+                    return True
+            if not strings_only.issuperset(map(type, new)):
+                return False
+            if min_len is not None or max_len is not None:
+                lengths = list(map(len, new))
+                if (min_len is not None and min(lengths) < min_len) or (max_len is not None and max(lengths) > max_len):
+                    return False
+            if pattern is None:
+                return all(check(value) is None for value in new)
+            joined = "\n".join(new)
+            if joined.count("\n") != len(new) - 1 or pattern.fullmatch(joined) is None:
+                return False
+            if len(known_valid) < _KNOWN_VALID_LIMIT:
+                known_valid.update(new)
+            return True
+
+        return column
+    strings_ok = allowed | {str}
+
+    def column(values: list) -> bool:
+        if not strings_ok.issuperset(map(type, values)):
+            return False
+        strings = [v for v in values if v is not None] if allowed else values
+        if not strings:
+            return True
+        lengths = list(map(len, strings))
+        if min_len is not None and min(lengths) < min_len:
+            return False
+        return max_len is None or max(lengths) <= max_len
+
+    return column
+
+
 def _is_plain(prop: dict) -> bool:
     """True when a value's class alone decides validity (no format, length or array rule)."""
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
@@ -187,12 +280,16 @@ class CompiledSchema:
     fields for which ``simple`` is the whole rule (no format, length or array items).
     """
 
-    __slots__ = ("title", "checks", "required", "simple", "plain", "_plans", "_seen")
+    __slots__ = ("title", "checks", "required", "simple", "plain", "columns", "_plans", "_seen")
 
     def __init__(self, schema: dict):
         props = schema["properties"]
         self.title = schema.get("title", "")
-        self.checks: Dict[str, Check] = {name: _compile_property(p) for name, p in props.items()}
+        known = {name: set() for name in props}
+        self.checks: Dict[str, Check] = {name: _compile_property(p, known[name]) for name, p in props.items()}
+        self.columns: Dict[str, Callable[[list], bool]] = {
+            name: _column_check(p, self.checks[name], known[name]) for name, p in props.items() if not _is_plain(p)
+        }
         self.simple: Dict[str, frozenset] = {name: _simple_classes(p) for name, p in props.items()}
         self.plain = frozenset(name for name, p in props.items() if _is_plain(p))
         self.required: Tuple[str, ...] = tuple(schema.get("required", ()))
@@ -233,6 +330,57 @@ class CompiledSchema:
         for name in self.required:
             if name not in record:
                 problems.append((name, "is required"))
+        return problems
+
+    def _plan_for(self, names: tuple) -> tuple:
+        plan = self._plans.get(names)
+        if plan is None:
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            plan = self._plans[names] = self._plan(names)
+        return plan
+
+    def _all_valid(self, plan: tuple, records: List[dict]) -> bool:
+        """Whether every record (all with the plan's field names) is valid, column by column."""
+        static, groups, checked = plan
+        if static:
+            return False
+        for getter, accepted, _ in groups:
+            if not accepted.issuperset(map(type, chain.from_iterable(map(getter, records)))):
+                return False
+        simple, columns = self.simple, self.columns
+        for name in checked:
+            values = list(map(itemgetter(name), records))
+            column = columns.get(name)
+            if column is None:  # a plain field alone in its class group
+                if not simple[name].issuperset(map(type, values)):
+                    return False
+            elif not column(values):
+                return False
+        return True
+
+    def errors_many(self, records: List[dict]) -> List[Tuple[int, str, str]]:
+        """Problems of many records: ``(index, field, reason)``, by index, each record's problems
+        as ``errors(record)`` gives them. Faster than calling ``errors`` per record: records are
+        grouped by field names and each group is checked column by column (C-level set work);
+        only a group with a problem is checked record by record."""
+        by_names: Dict[tuple, List[int]] = {}
+        for index, record in enumerate(records):
+            names = tuple(record)
+            group = by_names.get(names)
+            if group is None:
+                by_names[names] = [index]
+            else:
+                group.append(index)
+        problems: List[Tuple[int, str, str]] = []
+        for names, indexes in by_names.items():
+            members = [records[i] for i in indexes]
+            if len(indexes) > 1 and self._all_valid(self._plan_for(names), members):
+                continue
+            for index, record in zip(indexes, members):
+                problems.extend((index, field, reason) for field, reason in self.errors(record))
+        if len(by_names) > 1:
+            problems.sort(key=lambda problem: problem[0])  # stable: keeps each record's field order
         return problems
 
     def errors(self, record: dict) -> List[Tuple[str, str]]:

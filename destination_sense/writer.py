@@ -1,44 +1,51 @@
-"""The write loop: read Airbyte messages, route, normalise, validate, batch, and hand over to delivery.
+"""The write loop: read Airbyte messages, route, normalise, validate, serialise, hand over.
 
 Lines are parsed once with orjson; no protocol objects are built per record. Each record is
-normalised and validated for its entity, serialised once, and appended to its entity's open batch.
-Batches are handed to ``Delivery`` when full, when their oldest record is older than
-``flush_interval_seconds``, before a STATE is queued (every record before a state must be accepted
-before the state is echoed), and at the end; when several are flushed together they go in the
-published entity order.
+normalised and validated for its entity and serialised once. Records are handed to the batching
+stage in runs per entity; the stages run on their own threads:
+
+    reader (this) → batching (compress, fill batches) → delivery (POST, echo states)
+
+Batches are closed when full, when the oldest record not yet flushed is older than
+``flush_interval_seconds``, before a STATE is passed on (every record before a state must be
+accepted before the state is echoed), and at the end; several entities flushed together are
+closed in the published entity order.
 """
 from __future__ import annotations
 
 import threading
 import time
-from typing import BinaryIO, Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, List, Optional
 
 import orjson
 
-from destination_sense.batching import GzipBatch, Item, RecordTooLarge
+from destination_sense.batcher import Batcher, Flush, Records
+from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
-from destination_sense.delivery import Delivery
-from destination_sense.entities import ENTITIES, Entity
+from destination_sense.entities import ENTITIES
+from destination_sense.errors import ConfigError
 from destination_sense.normalize import RecordNormalizer
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
 from destination_sense.schema_check import compiled
 from destination_sense.state import DeliveryCounts, ReadCounts
 from destination_sense.stats import SyncStats
-from destination_sense.errors import ConfigError
 
+#: Raw bytes of serialised records collected per entity before they are handed to batching.
+HANDOFF_BYTES = 128 * 1024
 AGE_CHECK_EVERY = 1000  # records between checks of the clock on the reading thread
 
 
 class StreamWriter:
-    """Per configured stream: its route, normaliser and position counter."""
+    """Per configured stream: its route, normaliser, validator and position counter."""
 
-    __slots__ = ("route", "normalize", "validator", "position", "key")
+    __slots__ = ("route", "normalize", "validator", "position", "key", "collection")
 
     def __init__(self, route: StreamRoute, output: ProtocolOutput):
         self.route = route
         self.key = route.key
+        self.collection = route.entity.collection
         label = route.label
         entity = route.entity
 
@@ -61,18 +68,22 @@ class SenseWriter:
         output: ProtocolOutput,
         delivery_factory,
         clock=time.monotonic,
+        level: int = DEFAULT_LEVEL,
     ):
         self.config = config
         self.output = output
         self.clock = clock
+        self.level = level
         self.stats = SyncStats(clock)
         self.rejections = Rejections(config.on_invalid_record, self.stats, output.warn)
         self.read_counts = ReadCounts()
         self.delivery_counts = DeliveryCounts()
-        self.delivery: Delivery = delivery_factory(self.stats, self.rejections, self.delivery_counts)
+        self.delivery = delivery_factory(self.stats, self.rejections, self.delivery_counts)
+        self.batcher = Batcher(self.delivery, self.rejections, self.delivery_counts, config.batch_size, config.max_batch_bytes, level)
         self.streams: Dict[StreamKey, StreamWriter] = {key: StreamWriter(route, output) for key, route in routes.items()}
-        self.batches: Dict[str, Optional[GzipBatch]] = {e.collection: None for e in ENTITIES}
-        self._ratio: Dict[str, float] = {}
+        self.pending: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
+        self.pending_bytes: Dict[str, int] = {e.collection: 0 for e in ENTITIES}
+        self.oldest: Dict[str, Optional[float]] = {e.collection: None for e in ENTITIES}
         self._lock = threading.Lock()
         self._stop_timer = threading.Event()
         self._timer = threading.Thread(target=self._tick, name="sense-flush-timer", daemon=True)
@@ -84,27 +95,34 @@ class SenseWriter:
             self._consume(lines)
             with self._lock:
                 self._flush_all()
+            self.batcher.close()
             self.delivery.close()
         finally:
             self._stop_timer.set()
         for line in self.stats.summary_lines():
             self.output.info(line)
 
-    def abort(self) -> None:
+    def close_after_failure(self) -> None:
+        """Let the stages deliver what was queued before a failure; swallow their errors."""
         self._stop_timer.set()
+        for stage in (self.batcher, self.delivery):
+            try:
+                stage.close()
+            except BaseException:  # noqa: BLE001 - the original error is the one reported
+                pass
 
     def _consume(self, lines: Iterable[bytes]) -> None:
         since_check = 0
         lock = self._lock
+        loads = orjson.loads
         for line in lines:
-            if not line or line.isspace():
-                continue
             try:
-                message = orjson.loads(line)
+                message = loads(line)
             except orjson.JSONDecodeError:
-                self.output.warn(f"Ignoring an input line that is not JSON: {line[:200]!r}")
+                if line.strip():
+                    self.output.warn(f"Ignoring an input line that is not JSON: {line[:200]!r}")
                 continue
-            kind = message.get("type") if isinstance(message, dict) else None
+            kind = message.get("type") if message.__class__ is dict else None
             with lock:
                 if kind == "RECORD":
                     self._record(message.get("record") or {})
@@ -114,11 +132,9 @@ class SenseWriter:
                         self._flush_aged()
                 elif kind == "STATE":
                     self._state(message.get("state") or {})
-            if self.delivery.error is not None:
-                raise self.delivery.error
 
     def _tick(self) -> None:
-        """Background: flush batches that got too old while the input was idle; log progress."""
+        """Background: flush what got too old while the input was idle; log progress."""
         interval = min(1.0, self.config.flush_interval_seconds / 4)
         while not self._stop_timer.wait(interval):
             try:
@@ -126,7 +142,7 @@ class SenseWriter:
                     self._flush_aged()
                 if self.stats.progress_due():
                     self.output.info(self.stats.progress_line())
-            except BaseException:  # noqa: BLE001 - the reading thread reports delivery errors
+            except BaseException:  # noqa: BLE001 - the reading thread reports stage errors
                 return
 
     # ------------------------------------------------------------------
@@ -134,82 +150,64 @@ class SenseWriter:
         key = (record.get("namespace") or None, record.get("stream") or "")
         writer = self.streams.get(key)
         if writer is None:
-            raise ConfigError(
-                f"Received a record for stream '{stream_label(key)}', which is not in the configured catalog."
-            )
+            raise ConfigError(f"Received a record for stream '{stream_label(key)}', which is not in the configured catalog.")
         writer.position += 1
-        collection = writer.route.entity.collection
+        collection = writer.collection
         self.read_counts.received[key] += 1
         self.stats[collection].received += 1
         data = record.get("data")
-        if not isinstance(data, dict):
-            self._reject(writer, collection, None, [(None, "the record has no data object")])
+        if data.__class__ is not dict:
+            self._reject(writer, None, [(None, "the record has no data object")])
             return
         normalized, problems = writer.normalize(data)
         entity_id = normalized.get("id")
         problems += writer.validator.errors(normalized)
         if problems:
-            self._reject(writer, collection, entity_id if isinstance(entity_id, str) else None, problems)
+            self._reject(writer, entity_id if entity_id.__class__ is str else None, problems)
             return
-        item = Item(orjson.dumps(normalized), entity_id, key, writer.position)
-        self._append(writer, collection, item)
-
-    def _append(self, writer: StreamWriter, collection: str, item: Item) -> None:
-        batch = self.batches[collection]
-        if batch is None:
-            batch = self.batches[collection] = self._new_batch(collection)
+        serialized = orjson.dumps(normalized)
         try:
-            if batch.add(item):
-                if len(batch) >= batch.max_records:
-                    self._flush(collection)
-                return
+            check_fits_alone(serialized, self.config.max_batch_bytes, self.level)
         except RecordTooLarge as exc:
-            self._reject(writer, collection, item.entity_id, [(None, str(exc))])
-            if not batch.items:
-                self.batches[collection] = None
+            self._reject(writer, entity_id, [(None, str(exc))])
             return
-        self._flush(collection)
-        batch = self.batches[collection] = self._new_batch(collection)
-        try:
-            if not batch.add(item):  # pragma: no cover - an empty batch takes any record that fits alone
-                raise AssertionError("an empty batch refused a record")
-        except RecordTooLarge as exc:
-            self.batches[collection] = None
-            self._reject(writer, collection, item.entity_id, [(None, str(exc))])
+        pending = self.pending[collection]
+        if not pending and self.oldest[collection] is None:
+            self.oldest[collection] = self.clock()
+        pending.append(Item(serialized, entity_id, key, writer.position))
+        size = self.pending_bytes[collection] + len(serialized)
+        self.pending_bytes[collection] = size
+        if size >= HANDOFF_BYTES or len(pending) >= self.config.batch_size:
+            self._handoff(collection)
 
-    def _new_batch(self, collection: str) -> GzipBatch:
-        return GzipBatch(
-            collection,
-            self.config.batch_size,
-            self.config.max_batch_bytes,
-            ratio_hint=self._ratio.get(collection, 0.35),
-        )
-
-    def _reject(self, writer: StreamWriter, collection: str, entity_id, problems) -> None:
+    def _reject(self, writer: StreamWriter, entity_id, problems) -> None:
         self.read_counts.rejected[writer.key] += 1
-        self.rejections.reject(collection, writer.key, writer.position, entity_id, problems)
+        self.rejections.reject(writer.collection, writer.key, writer.position, entity_id, problems)
 
     def _state(self, state: dict) -> None:
         self._flush_all()
-        self.delivery.submit(self.read_counts.marker(state))
+        self.batcher.submit(self.read_counts.marker(state))
 
     # ------------------------------------------------------------------
-    def _flush(self, collection: str) -> None:
-        batch = self.batches[collection]
-        self.batches[collection] = None
-        if batch is not None and batch.items:
-            self._ratio[collection] = batch.ratio
-            self.delivery.submit(batch)
-        elif batch is not None and batch.superseded:  # pragma: no cover - superseded items always have a successor
-            pass
+    def _handoff(self, collection: str) -> None:
+        items = self.pending[collection]
+        if items:
+            self.pending[collection] = []
+            self.pending_bytes[collection] = 0
+            self.batcher.submit(Records(collection, items))
 
     def _flush_all(self) -> None:
         for entity in ENTITIES:  # the published order
-            self._flush(entity.collection)
+            self._handoff(entity.collection)
+            self.oldest[entity.collection] = None
+        self.batcher.submit(Flush(None))
 
     def _flush_aged(self) -> None:
         limit = self.config.flush_interval_seconds
         now = self.clock()
-        aged = [e for e in ENTITIES if (b := self.batches[e.collection]) is not None and now - b.created_at >= limit]
-        for entity in aged:
-            self._flush(entity.collection)
+        for entity in ENTITIES:
+            started = self.oldest[entity.collection]
+            if started is not None and now - started >= limit:
+                self._handoff(entity.collection)
+                self.oldest[entity.collection] = None
+                self.batcher.submit(Flush(entity.collection))

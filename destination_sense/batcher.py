@@ -1,0 +1,82 @@
+"""The batching stage: fills one gzip batch per entity and hands full batches to delivery.
+
+The reading thread sends it runs of serialised records per entity (``Records``), ``Flush``
+commands (on STATE, on age, at the end) and state markers, in input order. It compresses on its
+own thread (the compressor releases the GIL), so reading, compressing and sending overlap.
+A ``Flush`` of several entities closes their batches in the published entity order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from destination_sense.batching import DEFAULT_LEVEL, GzipBatch, Item, RecordTooLarge
+from destination_sense.entities import ENTITIES
+from destination_sense.rejections import Rejections
+from destination_sense.stage import Stage
+from destination_sense.state import DeliveryCounts, StateMarker
+
+QUEUE_DEPTH = 8
+
+
+@dataclass
+class Records:
+    collection: str
+    items: List[Item]
+
+
+@dataclass
+class Flush:
+    collection: Optional[str] = None  # None: every entity, in the published order
+
+
+class Batcher(Stage):
+    name = "batching"
+
+    def __init__(self, delivery: Stage, rejections: Rejections, counts: DeliveryCounts, max_records: int, max_bytes: int, level: int = DEFAULT_LEVEL):
+        self.delivery = delivery
+        self.rejections = rejections
+        self.counts = counts
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.level = level
+        self.open: Dict[str, Optional[GzipBatch]] = {e.collection: None for e in ENTITIES}
+        self.ratio: Dict[str, float] = {}
+        super().__init__(QUEUE_DEPTH)
+
+    def handle(self, item) -> None:
+        if isinstance(item, Records):
+            self._feed(item.collection, item.items)
+        elif isinstance(item, Flush):
+            collections = [item.collection] if item.collection else [e.collection for e in ENTITIES]
+            for collection in collections:
+                self._close(collection)
+        elif isinstance(item, StateMarker):
+            self.delivery.submit(item)
+        else:  # pragma: no cover
+            raise TypeError(f"unexpected {item!r}")
+
+    def _feed(self, collection: str, items: List[Item]) -> None:
+        i, n = 0, len(items)
+        while i < n:
+            batch = self.open[collection]
+            if batch is None:
+                batch = self.open[collection] = GzipBatch(
+                    collection, self.max_records, self.max_bytes, self.level, self.ratio.get(collection, 0.0)
+                )
+            try:
+                i = batch.extend(items, i)
+            except RecordTooLarge as exc:  # pragma: no cover - the reader checks records near the limit
+                bad = items[i]
+                self.rejections.reject(collection, bad.stream, bad.position, bad.entity_id, [(None, str(exc))], self.counts)
+                i += 1
+                continue
+            if i < n or batch.full:
+                self._close(collection)
+
+    def _close(self, collection: str) -> None:
+        batch = self.open[collection]
+        self.open[collection] = None
+        if batch is not None and batch.items:
+            self.ratio[collection] = batch.ratio
+            self.delivery.submit(batch)
