@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -115,6 +116,7 @@ class App:
     def __init__(self, config: Optional[EmulatorConfig] = None):
         self.config = config or EmulatorConfig()
         self.store = Store(self.config.db)
+        self._patch_lock = threading.Lock()
         self.tokens = TokenStore(self.config.client_id, self.config.client_secret, self.config.token_ttl)
         self.faults = Faults()
         self.stats = Stats(self.config.log_limit)
@@ -319,10 +321,8 @@ class App:
         if errors:
             entry["error"] = errors[0]["message"]
             return errors_response(400, errors)
-        dumps = orjson.dumps
-        rows = [(item["id"], dumps(item).decode(), item.get("is_deleted") is True) for item in items]
         self.references.observe(collection, items)
-        self.store.upsert_many(collection, rows)
+        self.store.upsert_many(collection, items)
         return accepted()
 
     def _get(self, collection: str, resource_id: str) -> Response:
@@ -337,18 +337,20 @@ class App:
         if errors:
             entry["error"] = errors[0]["message"]
             return errors_response(400, errors)
-        stored = self.store.get(collection, resource_id)
-        if stored is None:
-            if self.config.missing_entity == MISSING_404:
-                return not_found_entity(BY_COLLECTION[collection].name, resource_id)
-            entry["error"] = "unknown id: accepted and ignored"
-            return accepted()
-        merged = orjson.loads(stored)
-        merged.update(changes)
-        merged["id"] = resource_id
-        entry["records"] = 1
-        self.references.observe(collection, [{**changes, "id": resource_id}])
-        self.store.upsert_many(collection, [(resource_id, orjson.dumps(merged).decode(), merged.get("is_deleted") is True)])
+        with self._patch_lock:  # read-modify-write
+            stored = self.store.get(collection, resource_id)
+            if stored is None:
+                if self.config.missing_entity == MISSING_404:
+                    return not_found_entity(BY_COLLECTION[collection].name, resource_id)
+                entry["error"] = "unknown id: accepted and ignored"
+                return accepted()
+            merged = orjson.loads(stored)
+            merged.update(changes)
+            merged["id"] = resource_id
+            entry["records"] = 1
+            self.references.observe(collection, [{**changes, "id": resource_id}])
+            self.store.upsert_many(collection, [merged])
+            self.store.flush()
         return accepted()
 
     def _field_or_error(self, collection: str, field_name: str) -> Optional[Response]:

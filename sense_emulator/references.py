@@ -13,6 +13,7 @@ counted. Each dangling reference counts once per arrival (a record sent twice co
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from typing import Dict, Iterable, List, Tuple
 
 from destination_sense.entities import BY_COLLECTION, COLLECTIONS, ENTITIES
@@ -51,23 +52,22 @@ class ReferenceTracker:
         dangling = 0
         with self._lock:
             received = self.received
-            if checked:
-                examples = self.examples[collection]
+            examples = self.examples[collection]
+            for field, target in checked:
+                # Column first (cheap); record by record only when some value is unknown.
+                values = {record.get(field) for record in records}
+                values.discard(None)
+                values.discard("")
+                if not values or received[target].issuperset(values):
+                    continue
                 for record in records:
-                    for field, target in checked:
-                        value = record.get(field)
-                        if value and value not in received[target]:
-                            dangling += 1
-                            if len(examples) < MAX_EXAMPLES:
-                                examples.append(
-                                    {"id": record.get("id"), "field": field, "target": target, "value": value}
-                                )
-                self.counts[collection] += dangling
-            ids = received[collection]
-            for record in records:
-                record_id = record.get("id")
-                if record_id:
-                    ids.add(record_id)
+                    value = record.get(field)
+                    if value and value not in received[target]:
+                        dangling += 1
+                        if len(examples) < MAX_EXAMPLES:
+                            examples.append({"id": record.get("id"), "field": field, "target": target, "value": value})
+            self.counts[collection] += dangling
+            received[collection].update(map(itemgetter("id"), records))  # validated: every record has one
         return dangling
 
     def snapshot(self) -> dict:

@@ -7,10 +7,15 @@ Rows keep the order in which an id was first received (an upsert updates the row
 """
 from __future__ import annotations
 
+import queue
 import sqlite3
+import sys
 import threading
 import time
-from typing import Iterable, List, Optional, Sequence, Tuple
+import traceback
+from typing import Iterable, List, Optional, Sequence
+
+import orjson
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -48,19 +53,20 @@ CREATE TABLE IF NOT EXISTS resumes (
 
 _UPSERT = (
     "INSERT INTO entities (collection, id, body, is_deleted, received_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
+    "VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?) "
     "ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body, is_deleted = excluded.is_deleted, "
     "version = version + 1, updated_at = excluded.updated_at"
 )
 
-#: One entity to write: (id, JSON text, is_deleted).
-Row = Tuple[str, str, bool]
-
-
 class Store:
-    """Thread-safe SQLite store (one connection, one lock)."""
+    """Thread-safe SQLite store (one connection, one lock).
 
-    def __init__(self, path: str = ":memory:"):
+    Entity batches are written by a background writer thread, so that SQLite's work (which
+    releases the GIL) overlaps with the next request; every read first waits for the writes
+    queued before it, so a client always reads its own writes.
+    """
+
+    def __init__(self, path: str = ":memory:", queue_size: int = 64):
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -68,11 +74,29 @@ class Store:
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = OFF")
         self._db.executescript(_SCHEMA)
+        self._queue: "queue.Queue" = queue.Queue(maxsize=queue_size)
+        self._writer = threading.Thread(target=self._write_loop, name="sense-emulator-store", daemon=True)
+        self._writer.start()
 
-    # -- entities ---------------------------------------------------------------------------
-    def upsert_many(self, collection: str, rows: Sequence[Row]) -> None:
+    # -- writes -----------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self._write(*job)
+            except Exception:  # pragma: no cover - would be a bug; keep the writer alive
+                traceback.print_exc(file=sys.stderr)
+            finally:
+                self._queue.task_done()
+
+    def _write(self, collection: str, items: Sequence[dict], deleted_field: str) -> None:
         now = time.time()
-        params = [(collection, id_, body, int(deleted), now, now) for id_, body, deleted in rows]
+        dumps = orjson.dumps
+        params = [
+            (collection, item["id"], dumps(item), item.get(deleted_field) is True, now, now) for item in items
+        ]
         with self._lock:
             db = self._db
             db.execute("BEGIN")
@@ -83,7 +107,18 @@ class Store:
                 raise
             db.execute("COMMIT")
 
+    def upsert_many(self, collection: str, items: Sequence[dict]) -> None:
+        """Queue entities (dicts with an ``id``; ``is_deleted: true`` marks a soft delete).
+        The caller must not change them afterwards."""
+        self._queue.put((collection, items, "is_deleted"))
+
+    def flush(self) -> None:
+        """Wait until every queued write is in the database."""
+        self._queue.join()
+
+    # -- entities ---------------------------------------------------------------------------
     def get(self, collection: str, id_: str) -> Optional[str]:
+        self.flush()
         with self._lock:
             row = self._db.execute(
                 "SELECT body FROM entities WHERE collection = ? AND id = ?", (collection, id_)
@@ -92,6 +127,7 @@ class Store:
 
     def bodies(self, collection: str, ids: Optional[Iterable[str]] = None) -> List[str]:
         """Stored JSON texts of a collection in first-received order (only ``ids`` if given)."""
+        self.flush()
         with self._lock:
             if ids is None:
                 cur = self._db.execute(
@@ -108,11 +144,13 @@ class Store:
             return out
 
     def ids(self, collection: str) -> List[str]:
+        self.flush()
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM entities WHERE collection = ?", (collection,))]
 
     def counts(self) -> dict:
         """``{collection: (stored, soft_deleted)}`` for collections with at least one entity."""
+        self.flush()
         with self._lock:
             cur = self._db.execute(
                 "SELECT collection, COUNT(*), SUM(is_deleted) FROM entities GROUP BY collection"
@@ -166,11 +204,15 @@ class Store:
 
     # -- lifecycle --------------------------------------------------------------------------
     def reset(self) -> None:
+        self.flush()
         with self._lock:
             self._db.execute("DELETE FROM entities")
             self._db.execute("DELETE FROM possible_values")
             self._db.execute("DELETE FROM resumes")
 
     def close(self) -> None:
+        self.flush()
+        self._queue.put(None)
+        self._writer.join(5)
         with self._lock:
             self._db.close()

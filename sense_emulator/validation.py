@@ -38,17 +38,18 @@ def batch_errors(collection: str, items: Any) -> List[Error]:
         return [error(f"request body must contain at least 1 {name} entity")]
     if len(items) > MAX_BATCH_RECORDS:
         return [error(f"request body has {len(items)} entities; the maximum is {MAX_BATCH_RECORDS}")]
-    schema_errors = compiled(collection).errors
-    errors: List[Error] = []
-    for index, item in enumerate(items):
-        if item.__class__ is not dict:
-            errors.append(error(f"item {index} must be a {name} object", None, [str(index)]))
-            continue
-        problems = schema_errors(item)
-        if problems:
-            entity_id = _entity_id(item)
-            for field, reason in problems:
-                errors.append(error(f"{field}: {reason}", entity_id, [str(index), field]))
+    not_objects = [i for i, item in enumerate(items) if item.__class__ is not dict]
+    if not_objects:
+        errors = [error(f"item {i} must be a {name} object", None, [str(i)]) for i in not_objects]
+        objects = [(i, item) for i, item in enumerate(items) if item.__class__ is dict]
+    else:
+        errors, objects = [], None
+    records = items if objects is None else [item for _, item in objects]
+    for position, field, reason in compiled(collection).errors_many(records):
+        index = position if objects is None else objects[position][0]
+        errors.append(error(f"{field}: {reason}", _entity_id(items[index]), [str(index), field]))
+    if not_objects:
+        errors.sort(key=lambda e: int(e["path"][0]))
     return errors
 
 

@@ -180,3 +180,46 @@ def test_date_fast_path_matches_reference_on_mutations():
             chars[rng.randrange(len(chars))] = rng.choice(alphabet)
         value = "".join(chars)
         assert is_iso_date(value) == _reference_date(value), value
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_errors_many_matches_errors_per_record(collection):
+    rng = random.Random("many-" + collection)
+    records = list(_records(collection, rng, 300))
+    ours = compiled(collection)
+    for start in range(0, len(records), 50):
+        batch = records[start:start + 50]
+        expected = [(i, f, r) for i, record in enumerate(batch) for f, r in ours.errors(record)]
+        assert ours.errors_many(batch) == expected
+    # A batch of one shape, all valid, then with one defect at a time.
+    props = load_schema(collection)["properties"]
+    names = sorted(n for n in props if n != "id")[:40]
+    clean = [{"id": f"v{i}", **{n: rng.choice(GOOD[_kind(props[n])]) for n in names}} for i in range(20)]
+    assert ours.errors_many(clean) == []
+    for name in names:
+        batch = [dict(r) for r in clean]
+        batch[7][name] = rng.choice(BAD[_kind(props[name])])
+        got = ours.errors_many(batch)
+        assert [(i, f) for i, f, _ in got] == [(7, name)], (name, batch[7][name], got)
+
+
+def test_column_patterns_match_the_value_functions():
+    from destination_sense.schema_check import _COLUMN_RES
+
+    rng = random.Random(5)
+    alphabet = "0123456789-T:+Z /a.,\n"
+    samples = GOOD["date"] + BAD["date"] + GOOD["date-time"] + BAD["date-time"]
+    samples += ["2000-02-29", "1900-02-29", "2100-02-29", "2400-02-29", "0000-02-29", "0004-02-29",
+                "2021-04-31", "2021-06-30", "2021-12-31T23:59:59.999+23:59", "2021-12-31T23:59:60Z"]
+    for _ in range(4000):
+        base = rng.choice(samples)
+        chars = list(base)
+        for _ in range(rng.randint(0, 2)):
+            if chars:
+                chars[rng.randrange(len(chars))] = rng.choice(alphabet)
+        samples.append("".join(chars))
+    for value in samples:
+        assert bool(_COLUMN_RES["date"].fullmatch(value)) == is_iso_date(value), value
+        assert bool(_COLUMN_RES["date-time"].fullmatch(value)) == is_iso_date_time(value), value
+        either = is_iso_date(value) or is_iso_date_time(value)
+        assert bool(_COLUMN_RES["date-or-date-time"].fullmatch(value)) == either, value
