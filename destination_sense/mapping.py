@@ -124,6 +124,7 @@ def _match_stream(streams: Iterable[str], name: str) -> Optional[str]:
 def _merge(preset_name: str, preset: dict, overrides: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     """Preset streams with the overrides applied: ``{stream: {"entity": name, "fields": {...}, "origin": str}}``."""
     merged: Dict[str, Dict[str, Any]] = {}
+    preset_streams = list(preset.get("streams") or {})
     for stream, spec in (preset.get("streams") or {}).items():
         merged[stream] = {"entity": spec.get("entity"), "fields": dict(spec.get("fields") or {}), "origin": f"preset {preset_name!r}"}
     for stream, spec in overrides.items():
@@ -139,7 +140,8 @@ def _merge(preset_name: str, preset: dict, overrides: Dict[str, Any]) -> Dict[st
         replace = spec.get("replace", False)
         if not isinstance(replace, bool):
             raise ConfigError(f"{where}.replace: expected true or false.")
-        target = _match_stream(merged, stream)
+        # Exact name first; otherwise a preset stream named the same but for case and separators.
+        target = stream if stream in merged else _match_stream(preset_streams, stream)
         if target is None:
             entity = spec.get("entity") or (stream if entity_for_name(stream) else None)
             if entity is None:
