@@ -341,3 +341,11 @@ def test_workable_samples():
                                    "location": {"city": "Athens", "region": "Attica", "country": "Greece", "zip_code": "10431",
                                                 "telecommuting": False}, "created_at": "2024-01-01T00:00:00Z"})
     assert job["status"] == "published" and job["city"] == "Athens" and job["custom_text1"] == "ABC" and job["custom_text3"] == "R&D"
+
+
+def test_mapping_doc_tables_are_up_to_date():
+    script = _load_script("generate_mapping_docs")
+    current = script.DOC.read_text(encoding="utf-8")
+    assert script.render_doc(current) == current, "run scripts/generate_mapping_docs.py"
+    for preset in PRESETS[1:]:
+        assert f"### Preset `{preset}`" in current
