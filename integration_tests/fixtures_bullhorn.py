@@ -175,8 +175,19 @@ class SourceRun:
 
     @property
     def log_text(self) -> str:
-        """Everything a human or a log pipeline would see: LOG and TRACE messages and stderr."""
-        parts = [json.dumps(m) for m in self.messages if m.get("type") in ("LOG", "TRACE")]
+        """Everything but data and config messages: LOG, TRACE, DEBUG lines, any other stdout, stderr.
+
+        RECORD, STATE and CONTROL messages are excluded: a CONNECTOR_CONFIG control message carries
+        the full config, secrets included, by design of the Airbyte protocol.
+        """
+        parts = []
+        for line in self.stdout.splitlines():
+            try:
+                kind = json.loads(line).get("type") if line.startswith("{") else None
+            except ValueError:
+                kind = None
+            if kind not in ("RECORD", "STATE", "CONTROL"):
+                parts.append(line)
         parts.append(self.stderr)
         return "\n".join(parts)
 
@@ -191,7 +202,7 @@ class SourceRun:
 
 def run_source_ats(verb: str, config: Dict[str, Any], workdir: Path, catalog: Optional[Dict[str, Any]] = None,
                    state: Optional[Sequence[Dict[str, Any]]] = None, timeout: float = 120,
-                   env: Optional[Dict[str, str]] = None) -> SourceRun:
+                   env: Optional[Dict[str, str]] = None, extra_args: Sequence[str] = ()) -> SourceRun:
     """Run the installed `source-ats` console script once and parse its Airbyte messages."""
     workdir.mkdir(parents=True, exist_ok=True)
     fd, config_path = tempfile.mkstemp(prefix="config-", suffix=".json", dir=workdir)
@@ -208,6 +219,7 @@ def run_source_ats(verb: str, config: Dict[str, Any], workdir: Path, catalog: Op
         state_path = workdir / f"state-{os.path.basename(config_path)}"
         state_path.write_text(json.dumps(list(state)))
         cmd += ["--state", str(state_path)]
+    cmd += list(extra_args)
     run_env = dict(os.environ)
     run_env.pop("DEPLOYMENT_MODE", None)
     run_env.update(env or {})

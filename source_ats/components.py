@@ -10,7 +10,7 @@ The declarative framework cannot express Bullhorn's two-step authentication on i
 `BullhornSession` does both, once per process and connection, thread-safely, and persists each
 rotated refresh token through the CDK's CONNECTOR_CONFIG control message. `BullhornAuthenticator`
 puts the session key on requests and renews the session when the API answers 401
-(REFRESH_TOKEN_THEN_RETRY in the manifest's error handler). `BullhornRequester` takes its
+(the manifest's error handler then retries the request with the new session). `BullhornRequester` takes its
 `url_base` from the session's `restUrl`.
 
 This file is self-contained (only the CDK and requests are imported): the CDK's
@@ -21,7 +21,7 @@ This file is self-contained (only the CDK and requests are imported): the CDK's
 import logging
 import threading
 import time
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
@@ -301,7 +301,6 @@ class BullhornAuthenticator(DeclarativeAuthenticator):
     rest_login_url: Optional[str] = None
     api_version: Optional[str] = "*"
     session_ttl_minutes: Optional[Union[int, str]] = None
-    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         auth_base_url = _eval(self.auth_base_url, self.config, parameters, DEFAULT_AUTH_BASE_URL)
@@ -326,12 +325,12 @@ class BullhornAuthenticator(DeclarativeAuthenticator):
         return token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        # Also called again before every retry, so a retried request picks up a renewed session.
         token, rest_url = self._session.current()
-        self._local.last_token = token
         request.headers["BhRestToken"] = token
-        # A retried request was prepared against the previous session's restUrl: follow a move.
+        # A request prepared against a previous session's restUrl follows the session's move.
         if request.url and not request.url.startswith(rest_url):
-            for old in self._session.old_rest_urls:
+            for old in list(self._session.old_rest_urls):
                 if request.url.startswith(old):
                     request.url = rest_url + request.url[len(old):]
                     break
@@ -339,12 +338,50 @@ class BullhornAuthenticator(DeclarativeAuthenticator):
 
     def get_auth_header(self) -> Mapping[str, Any]:
         token, _ = self._session.current()
-        self._local.last_token = token
         return {"BhRestToken": token}
 
-    # Called by the CDK's HttpClient for REFRESH_TOKEN_THEN_RETRY (our 401 handling).
-    def refresh_and_set_access_token(self) -> None:
-        self._session.renew(getattr(self._local, "last_token", None))
+    # ResponseAwareAuthenticator: the CDK's HttpClient shows us every response.
+    def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        """On 401, replace the session the request used (once, whichever thread sees it first).
+
+        The manifest's error handler retries 401s; the retry is re-signed by __call__ with the new
+        session. Renewal errors are not raised here (the HttpClient would swallow them): the next
+        __call__ logs in again and raises a proper config error if the credentials are bad.
+        """
+        if response.status_code != 401:
+            return
+        rejected = request.headers.get("BhRestToken") if request.headers else None
+        try:
+            self._session.renew(rejected)
+        except Exception as exc:  # noqa: BLE001 - see docstring
+            logger.warning(f"Could not renew the Bullhorn REST session yet: {type(exc).__name__}")
+
+
+@dataclass
+class BullhornBackoffStrategy:
+    """Backoff per Bullhorn's guidance: 429 → wait 1 s (or Retry-After); 401 → retry at once with the
+    renewed session; other retryable errors → exponential, capped."""
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    rate_limit_seconds: float = 1.0
+    max_seconds: float = 60.0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.rate_limit_seconds = float(self.rate_limit_seconds)
+        self.max_seconds = float(self.max_seconds)
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+        status = getattr(response_or_exception, "status_code", None)
+        if status == 401:
+            return 0.01  # must be > 0, or the HttpClient falls back to its default backoff
+        if status == 429:
+            retry_after = response_or_exception.headers.get("Retry-After") if response_or_exception.headers else None
+            try:
+                return max(float(retry_after), 0.01) if retry_after else self.rate_limit_seconds
+            except ValueError:
+                return self.rate_limit_seconds
+        return min(float(2 ** max(attempt_count, 1)), self.max_seconds)
 
 
 @dataclass
