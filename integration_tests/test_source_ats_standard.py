@@ -21,7 +21,20 @@ from airbyte_cdk.test.standard_tests import DeclarativeSourceTestSuite
 
 from integration_tests.fixtures_bullhorn import BullhornEmulator
 
-pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
+# The CDK's scenario parametrization, scoped to this module (as a module-level hook) rather than
+# loaded as a session-wide plugin that would also act on other test modules.
+from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: E402,F401
+
+
+@pytest.fixture
+def connector_image_override(request: pytest.FixtureRequest):
+    return request.config.getoption("--connector-image", default=None)
+
+
+@pytest.fixture
+def connector_base_image_override(request: pytest.FixtureRequest):
+    return request.config.getoption("--connector-base-image", default=None)
+
 
 CONNECTOR_ROOT = Path(__file__).resolve().parents[1] / "source_ats"
 PLACEHOLDER = "http://bullhorn-emulator.invalid"
