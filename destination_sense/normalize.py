@@ -10,8 +10,9 @@ Per entity, each schema field gets a coercion compiled once from its schema type
   as ``YYYY-MM-DD``; "date or date-time" fields keep a date as a date;
 - ``_ab_cdc_deleted_at`` set → ``is_deleted: true``; Airbyte meta fields (``_airbyte_*``, ``_ab_*``) are
   dropped silently; other fields Sense does not define are dropped with one warning per stream and field.
-A value that cannot be coerced is reported as a problem ``(field, reason)``; the schema validator
-then checks the result (lengths, formats) with the same rules the API applies.
+A value that cannot be coerced, a missing or empty ``id`` and a text over its ``maxLength`` are
+reported as problems ``(field, reason)``. What comes out of a record without problems is valid for
+the entity's schema, so records are validated in this one pass.
 """
 from __future__ import annotations
 
@@ -198,13 +199,19 @@ def to_string_array(value: Any) -> Any:
     if value.__class__ is list:
         if all(item.__class__ is str for item in value):
             return value
+        if any(item is None for item in value):
+            raise CoercionError("an array of strings may not contain null")
         return [to_string(item) for item in value]
     raise CoercionError(f"expected an array of strings, got {_type_name(value)}")
 
 
-def _coercion_for(name: str, prop: dict, is_reference: bool) -> Callable[[Any], Any]:
+def _base_type(prop: dict) -> str:
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    base = next(t for t in types if t != "null")
+    return next(t for t in types if t != "null")
+
+
+def _coercion_for(name: str, prop: dict, is_reference: bool) -> Callable[[Any], Any]:
+    base = _base_type(prop)
     if name == "id" or is_reference:
         return to_identifier
     if base == "string":
@@ -219,11 +226,26 @@ def _coercion_for(name: str, prop: dict, is_reference: bool) -> Callable[[Any], 
     return {"integer": to_integer, "number": to_number, "boolean": to_boolean, "array": to_string_array}[base]
 
 
+def _passes_as_is(name: str, prop: dict) -> Optional[type]:
+    """The value class that needs no coercion nor check for this field (besides None), if any."""
+    base = _base_type(prop)
+    if name == "id" or "maxLength" in prop or "minLength" in prop:
+        return None
+    if base == "string" and not prop.get("format"):
+        return str
+    return {"integer": int, "number": float, "boolean": bool}.get(base)
+
+
 Problems = List[Tuple[str, str]]
 
 
 class RecordNormalizer:
-    """Normalise records of one stream into one entity's shape."""
+    """Normalise records of one stream into one entity's shape.
+
+    The output of a record without problems is valid for the entity's schema: every coercion
+    returns a value of the field's type and format (a differential test checks this against the
+    schema validator), so records are not validated a second time.
+    """
 
     def __init__(self, entity: Entity, on_unknown_field: Callable[[str], None] = lambda name: None):
         self.entity = entity
@@ -231,6 +253,8 @@ class RecordNormalizer:
         self.coercions: Dict[str, Callable[[Any], Any]] = {
             name: _coercion_for(name, prop, name in entity.references) for name, prop in props.items()
         }
+        self.as_is: Dict[str, type] = {name: cls for name, prop in props.items() if (cls := _passes_as_is(name, prop))}
+        self.max_lengths: Dict[str, int] = {name: prop["maxLength"] for name, prop in props.items() if "maxLength" in prop}
         self._on_unknown_field = on_unknown_field
         self._reported_unknown: set = set()
         self.has_is_deleted = "is_deleted" in props
@@ -238,9 +262,14 @@ class RecordNormalizer:
     def __call__(self, data: Dict[str, Any]) -> Tuple[Dict[str, Any], Problems]:
         out: Dict[str, Any] = {}
         problems: Problems = []
+        as_is = self.as_is
         coercions = self.coercions
         deleted = False
         for name, value in data.items():
+            cls = as_is.get(name)
+            if cls is not None and (value.__class__ is cls or value is None):
+                out[name] = value
+                continue
             coerce = coercions.get(name)
             if coerce is None:
                 if name.startswith(META_PREFIXES):
@@ -257,8 +286,18 @@ class RecordNormalizer:
                 problems.append((name, str(exc)))
         if deleted and self.has_is_deleted:
             out["is_deleted"] = True
+        entity_id = out.get("id")
+        if entity_id is None:
+            if "id" not in problems_fields(problems):
+                problems.append(("id", "is required" if "id" not in data else "must not be null"))
+        elif not entity_id:
+            problems.append(("id", "must not be empty"))
+        for name, limit in self.max_lengths.items():
+            value = out.get(name)
+            if value is not None and len(value) > limit:
+                problems.append((name, f"longer than {limit:,} characters ({len(value):,})"))
         return out, problems
 
-    @property
-    def unknown_fields(self) -> Optional[set]:
-        return set(self._reported_unknown)
+
+def problems_fields(problems: Problems) -> set:
+    return {name for name, _ in problems}

@@ -1,7 +1,7 @@
 """The write loop: read Airbyte messages, route, normalise, validate, serialise, hand over.
 
 Lines are parsed once with orjson; no protocol objects are built per record. Each record is
-normalised and validated for its entity and serialised once. Records are handed to the batching
+normalised and validated for its entity in one pass and serialised once. Records are handed to the batching
 stage in runs per entity; the stages run on their own threads:
 
     reader (this) → batching (compress, fill batches) → delivery (POST, echo states)
@@ -28,7 +28,6 @@ from destination_sense.errors import ConfigError
 from destination_sense.normalize import RecordNormalizer
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
-from destination_sense.schema_check import compiled
 from destination_sense.state import DeliveryCounts, ReadCounts
 from destination_sense.stats import SyncStats
 
@@ -40,7 +39,7 @@ AGE_CHECK_EVERY = 1000  # records between checks of the clock on the reading thr
 class StreamWriter:
     """Per configured stream: its route, normaliser, validator and position counter."""
 
-    __slots__ = ("route", "normalize", "validator", "position", "key", "collection")
+    __slots__ = ("route", "normalize", "position", "key", "collection")
 
     def __init__(self, route: StreamRoute, output: ProtocolOutput):
         self.route = route
@@ -56,7 +55,6 @@ class StreamWriter:
             )
 
         self.normalize = RecordNormalizer(entity, warn_unknown)
-        self.validator = compiled(entity.collection)
         self.position = 0
 
 
@@ -159,9 +157,8 @@ class SenseWriter:
         if data.__class__ is not dict:
             self._reject(writer, None, [(None, "the record has no data object")])
             return
-        normalized, problems = writer.normalize(data)
+        normalized, problems = writer.normalize(data)  # also validates: see RecordNormalizer
         entity_id = normalized.get("id")
-        problems += writer.validator.errors(normalized)
         if problems:
             self._reject(writer, entity_id if entity_id.__class__ is str else None, problems)
             return

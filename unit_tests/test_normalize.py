@@ -93,3 +93,55 @@ def test_problems_name_field_and_reason():
     _, problems = normalize({"id": "1", "date_added": "soon", "custom_integer1": "x"})
     assert [p[0] for p in problems] == ["date_added", "custom_integer1"]
     assert "soon" in problems[0][1]
+
+
+LIKELY = {
+    "string": ["text", 12, 2.5, True, None, ""],
+    "integer": [3, "12", 3.0, None, ""],
+    "number": [2.5, 3, "1.5", None],
+    "boolean": [True, "false", 0, None],
+    "array": [["a"], ["a", 1], [], None],
+    "date": ["2021-03-04", 1585737000, "2021-03-04T05:06:07Z", None],
+    "date-time": ["2021-03-04T05:06:07+0130", "2021-03-04", 1585737000123, "2021-03-04 05:06:07", None],
+    "date-or-date-time": ["2021-03-04", "2021-03-04T05:06:07Z", 1585737000, None],
+}
+
+
+def _random_value(rng, prop):
+    base = prop["type"][0] if isinstance(prop["type"], list) else prop["type"]
+    key = prop.get("format", base)
+    if rng.random() < 0.85:
+        return rng.choice(LIKELY[key])
+    choices = [
+        None, "", "text", "  12 ", "12", "1.5", "true", "2020-02-30", "2021-03-04", "2021-03-04T05:06:07",
+        "2021-03-04T05:06:07+0130", "2021-13-01T00:00:00Z", 0, 1, -7, 3.0, 2.5, 1585737000123, True, False,
+        ["a", "b"], ["a", 1], ["a", None], [], {"x": 1}, "x" * 40,
+    ]
+    return rng.choice(choices)
+
+
+def test_output_without_problems_is_always_valid_for_the_schema():
+    """Differential: whatever the normaliser accepts, the schema validator accepts."""
+    import random
+
+    from destination_sense.entities import ENTITIES
+    from destination_sense.schema_check import compiled
+
+    rng = random.Random(11)
+    checked = 0
+    for entity in ENTITIES:
+        normalize = RecordNormalizer(entity)
+        validator = compiled(entity.collection)
+        props = entity.schema["properties"]
+        names = list(props)
+        for _ in range(600):
+            data = {name: _random_value(rng, props[name]) for name in rng.sample(names, 8)}
+            if rng.random() < 0.9:
+                data["id"] = rng.choice([1, "a", 2.0, "", None, "x-1"])
+            out, problems = normalize(data)
+            if not problems:
+                checked += 1
+                assert validator.errors(out) == [], (entity.collection, data, out)
+            else:
+                assert validator.errors(out) or any(p[0] in data or p[0] == "id" for p in problems)
+    assert checked > 1000
