@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import pathlib
 import random
 import sys
@@ -74,6 +75,15 @@ def candidate_records(count: int, fields: int = 60, seed: int = 7, random_shapes
     return records
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0.0 where unavailable."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="base URL of a running emulator (default: start one)")
@@ -112,6 +122,7 @@ def main(argv=None) -> int:
         url = f"{base}/v1/candidates"
         # warm-up
         session.post(url, data=batches[0][1], headers=headers).raise_for_status()
+        cpu_before = cpu_seconds(emulator.proc.pid) if emulator else 0.0
         started = time.perf_counter()
         for i in range(args.batches):
             response = session.post(url, data=batches[i % distinct][1], headers=headers)
@@ -119,12 +130,17 @@ def main(argv=None) -> int:
                 print(f"batch {i}: {response.status_code} {response.text[:300]}", file=sys.stderr)
                 return 1
         elapsed = time.perf_counter() - started
+        server_cpu = cpu_seconds(emulator.proc.pid) - cpu_before if emulator else 0.0
     finally:
         if emulator is not None:
             emulator.stop()
     rps = args.batches / elapsed
     print(f"{args.batches} requests in {elapsed:.2f} s: {rps:,.1f} requests/s, "
           f"{rps * MAX_BATCH_RECORDS:,.0f} records/s, {rps * gz_mean / 1e6:,.1f} MB/s gzip")
+    if server_cpu:
+        per_request = server_cpu / args.batches
+        print(f"emulator CPU: {per_request * 1000:.1f} ms per request (all threads), "
+              f"{server_cpu / elapsed:.0%} of one core; load average {os.getloadavg()[0]:.2f}")
     return 0
 
 

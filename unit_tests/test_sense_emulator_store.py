@@ -80,3 +80,4 @@ def test_file_database_is_plain_json_text(tmp_path):
     reopened.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM entities").fetchone() == (2,)
+
