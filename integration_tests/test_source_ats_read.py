@@ -191,6 +191,17 @@ def test_rotated_refresh_token_is_used_and_the_old_one_never_again(first_sync, s
     assert _refresh_token_accepted(emulator, newest)
 
 
+def test_state_in_the_future_reads_nothing(second_sync, emulator, workdir):
+    """A saved cursor later than every record (abnormal state) yields no records and no error."""
+    future = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name},
+                                            "stream_state": {"dateLastModified": "4102444800000"}}}
+              for name in ("candidates", "leads")]
+    config = dict(second_sync["config"], refresh_token=emulator.new_refresh_token())
+    run = run_source_ats("read", config, workdir, catalog=configured_catalog(["candidates", "leads"]), state=future)
+    assert run.returncode == 0 and not run.errors, run.stderr[-2000:]
+    assert run.records == []
+
+
 def test_no_secret_in_any_log_output(first_sync, second_sync, emulator):
     _assert_no_secret_in_logs(emulator, first_sync["run"], second_sync["run"])
 

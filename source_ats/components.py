@@ -88,8 +88,8 @@ class BullhornSession:
         self.refresh_token: Optional[str] = config.get("refresh_token") or None
         self.access_token: Optional[str] = None
         self.access_token_expires_at = 0.0
-        self.rest_token: Optional[str] = None
-        self.rest_url: Optional[str] = None
+        # (BhRestToken, restUrl) replaced as one tuple, so readers never mix two sessions.
+        self._rest: Optional[Tuple[str, str]] = None
         self.old_rest_urls: set = set()
         self.renewals = 0
         self._lock = threading.RLock()
@@ -100,14 +100,22 @@ class BullhornSession:
     # ---------------------------------------------------------------- public
     def current(self) -> Tuple[str, str]:
         """Return (BhRestToken, restUrl), logging in first if needed."""
-        token, url = self.rest_token, self.rest_url
-        if token and url:
-            return token, url
+        rest = self._rest
+        if rest is not None:
+            return rest
         with self._lock:
-            if not (self.rest_token and self.rest_url):
+            if self._rest is None:
                 self._login()
-            assert self.rest_token and self.rest_url
-            return self.rest_token, self.rest_url
+            assert self._rest is not None
+            return self._rest
+
+    @property
+    def rest_token(self) -> Optional[str]:
+        return self._rest[0] if self._rest else None
+
+    @property
+    def rest_url(self) -> Optional[str]:
+        return self._rest[1] if self._rest else None
 
     def renew(self, rejected_token: Optional[str]) -> None:
         """Replace a session the API rejected (401). No-op if another thread already did it."""
@@ -115,9 +123,9 @@ class BullhornSession:
             if rejected_token is not None and self.rest_token is not None and rejected_token != self.rest_token:
                 return
             logger.info("Bullhorn REST session rejected or expired; logging in again.")
-            if self.rest_url:
-                self.old_rest_urls.add(self.rest_url)
-            self.rest_token = None
+            if self._rest is not None:
+                self.old_rest_urls.add(self._rest[1])
+            self._rest = None
             self.renewals += 1
             self._login()
 
@@ -228,8 +236,7 @@ class BullhornSession:
                 if not token or not url:
                     raise _transient_error("Bullhorn's REST login answered without BhRestToken/restUrl.")
                 _remember_secret(token)
-                self.rest_url = str(url) if str(url).endswith("/") else f"{url}/"
-                self.rest_token = str(token)
+                self._rest = (str(token), str(url) if str(url).endswith("/") else f"{url}/")
                 logger.info("Logged in to the Bullhorn REST API.")
                 return
             if response.status_code in (400, 401, 403) and not refreshed:
