@@ -223,3 +223,13 @@ def test_column_patterns_match_the_value_functions():
         assert bool(_COLUMN_RES["date-time"].fullmatch(value)) == is_iso_date_time(value), value
         either = is_iso_date(value) or is_iso_date_time(value)
         assert bool(_COLUMN_RES["date-or-date-time"].fullmatch(value)) == either, value
+
+
+def test_errors_many_with_equal_sized_records_of_different_fields():
+    schema = compiled("candidates")
+    records = [{"id": "1", "first_name": "A"}, {"id": "2", "last_name": "B"}, {"id": "3", "bogus": "C"}]
+    assert schema.errors_many(records) == [(2, "bogus", "is not a field of Candidate")]
+    records = [{"id": "1", "custom_date1": "2020-01-01"}, {"id": "2", "custom_date2": "2020-02-30"}]
+    assert [(i, f) for i, f, _ in schema.errors_many(records)] == [(1, "custom_date2")]
+    assert schema.errors_many([]) == []
+    assert schema.errors_many([{}]) == [(0, "id", "is required")]
