@@ -26,6 +26,14 @@ class Records:
 
 
 @dataclass
+class Updates:
+    """Partial updates (PATCH) of one entity; each item's data is the JSON body without the id."""
+
+    collection: str
+    items: List[Item]
+
+
+@dataclass
 class Flush:
     collection: Optional[str] = None  # None: every entity, in the published order
 
@@ -51,6 +59,9 @@ class Batcher(Stage):
             collections = [item.collection] if item.collection else [e.collection for e in ENTITIES]
             for collection in collections:
                 self._close(collection)
+        elif isinstance(item, Updates):
+            self._close(item.collection)  # what came before the updates is sent before them
+            self.delivery.submit(item)
         elif isinstance(item, StateMarker):
             self.delivery.submit(item)
         else:  # pragma: no cover

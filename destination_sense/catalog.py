@@ -11,6 +11,11 @@ StreamKey = Tuple[Optional[str], str]  # (namespace, name)
 
 #: Sync modes that upsert through POST /v1/{collection}.
 UPSERT_MODES = ("append", "append_dedup")
+#: Partial update: PATCH /v1/{collection}/{id} with the fields present.
+UPDATE_MODE = "update"
+#: Soft delete: the entity is marked ``is_deleted`` (see docs/destination-sense.md).
+SOFT_DELETE_MODE = "soft_delete"
+SUPPORTED_MODES = UPSERT_MODES + (UPDATE_MODE, SOFT_DELETE_MODE)
 
 
 def stream_label(key: StreamKey) -> str:
@@ -24,22 +29,36 @@ class StreamRoute:
     entity: Entity
     sync_mode: str
     primary_key: Optional[List[List[str]]] = None
+    mapping: Any = None  # a StreamMapping when a preset or override maps this stream
+
+    @property
+    def is_update(self) -> bool:
+        return self.sync_mode == UPDATE_MODE
+
+    @property
+    def is_soft_delete(self) -> bool:
+        return self.sync_mode == SOFT_DELETE_MODE
 
     @property
     def label(self) -> str:
         return stream_label(self.key)
 
 
-def routes_from_catalog(catalog: Mapping[str, Any], supported_modes=UPSERT_MODES) -> Dict[StreamKey, StreamRoute]:
-    """Map every configured stream to its entity; a stream that maps to nothing is a config error."""
+def routes_from_catalog(catalog: Mapping[str, Any], mappings: Optional[Mapping[str, Any]] = None, supported_modes=SUPPORTED_MODES) -> Dict[StreamKey, StreamRoute]:
+    """Map every configured stream to its entity; a stream that maps to nothing is a config error.
+
+    ``destination_object_name`` wins (the platform has then already mapped the fields); else a
+    preset/override mapping for the stream; else the stream's own name."""
     routes: Dict[StreamKey, StreamRoute] = {}
     unmapped: List[str] = []
     bad_modes: List[str] = []
     for configured in catalog.get("streams") or []:
         stream = configured.get("stream") or {}
         key: StreamKey = (stream.get("namespace") or None, stream.get("name") or "")
-        target = configured.get("destination_object_name") or key[1]
-        entity = entity_for_name(target)
+        object_name = configured.get("destination_object_name")
+        mapping = None if object_name or mappings is None else mappings.lookup(key[1])
+        target = object_name or key[1]
+        entity = mapping.entity if mapping is not None else entity_for_name(target)
         if entity is None:
             unmapped.append(f"'{stream_label(key)}'" + (f" (destination_object_name '{target}')" if target != key[1] else ""))
             continue
@@ -47,7 +66,7 @@ def routes_from_catalog(catalog: Mapping[str, Any], supported_modes=UPSERT_MODES
         if mode not in supported_modes:
             bad_modes.append(f"'{stream_label(key)}' uses destination_sync_mode '{mode}'")
             continue
-        routes[key] = StreamRoute(key, entity, mode, configured.get("primary_key"))
+        routes[key] = StreamRoute(key, entity, mode, configured.get("primary_key"), mapping)
     if unmapped:
         raise ConfigError(
             f"Stream(s) {', '.join(unmapped)} do not match a Sense entity. Name the stream (or set its "

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
 from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
+from destination_sense.mapping import DEFAULT_PRESET, PRESETS
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
 DEFAULT_TOKEN_URL = "https://partner-auth.sensehq.com/oauth2/token"
@@ -97,6 +98,22 @@ CONNECTION_SPECIFICATION = {
             "default": False,
             "order": 8,
         },
+        "source_preset": {
+            "type": "string",
+            "title": "Source preset",
+            "description": "How records are turned into Sense entities: 'none' when streams already carry Sense field names, "
+            "or the preset of an ATS source (bullhorn = source-ats; greenhouse, lever, ashby, workable = Airbyte's sources). See docs/mapping.md.",
+            "enum": list(PRESETS),
+            "default": DEFAULT_PRESET,
+            "order": 10,
+        },
+        "mappings": {
+            "type": "string",
+            "title": "Mapping overrides (JSON)",
+            "description": 'Optional JSON object extending or replacing the preset per stream: {"<stream>": {"entity": "candidates", '
+            '"fields": {"first_name": "givenName", "internal_user_id": "owner.id"}, "replace": false}}. See docs/mapping.md.',
+            "order": 11,
+        },
         "retry_max_seconds": {
             "type": "integer",
             "title": "Retry budget (seconds)",
@@ -122,6 +139,8 @@ class SenseConfig:
     on_invalid_record: str = "skip"
     dry_run: bool = False
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    source_preset: str = DEFAULT_PRESET
+    mappings: Any = None
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -168,4 +187,12 @@ class SenseConfig:
             on_invalid_record=policy,
             dry_run=dry_run,
             retry_max_seconds=integer("retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS, 1, 86400),
+            source_preset=config.get("source_preset") or DEFAULT_PRESET,
+            mappings=config.get("mappings") or None,
         )
+
+    def mapping_table(self):
+        """The compiled mappings (``ConfigError`` for an unknown preset or a bad override)."""
+        from destination_sense.mapping import build_mappings
+
+        return build_mappings(self.source_preset, self.mappings)

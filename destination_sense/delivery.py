@@ -11,10 +11,13 @@ anything else stops delivery, and no later state is ever echoed.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
 from destination_sense.batching import GzipBatch, Item
-from destination_sense.http_client import EntityError, SenseClient
+from destination_sense.batcher import Updates
+from destination_sense.errors import SenseError
+from destination_sense.http_client import EntityError, SenseClient, parse_entity_errors
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
 from destination_sense.stage import Stage
@@ -22,6 +25,8 @@ from destination_sense.state import DeliveryCounts, StateMarker
 from destination_sense.stats import SyncStats
 
 QUEUE_DEPTH = 2
+#: Concurrent PATCH requests for partial updates.
+UPDATE_CONCURRENCY = 4
 
 
 class Delivery(Stage):
@@ -42,13 +47,59 @@ class Delivery(Stage):
         self.rejections = rejections
         self.counts = counts
         self.dry_run = dry_run
+        self._pool: Optional[ThreadPoolExecutor] = None
         super().__init__(QUEUE_DEPTH)
+
+    def finish(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
 
     def handle(self, item) -> None:
         if isinstance(item, StateMarker):
             self.output.state(self.counts.decorate(item))
+        elif isinstance(item, Updates):
+            self._update(item)
         else:
             self._deliver(item)
+
+    # partial updates ---------------------------------------------------------
+    def _update(self, updates: Updates) -> None:
+        """PATCH each record, ``UPDATE_CONCURRENCY`` at a time; updates of one id stay in order."""
+        lanes: Dict[int, List[Item]] = {}
+        width = min(UPDATE_CONCURRENCY, len(updates.items))
+        for item in updates.items:
+            lanes.setdefault(hash(item.entity_id) % width, []).append(item)
+        if self.dry_run:
+            for item in updates.items:
+                self._updated(updates.collection)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(UPDATE_CONCURRENCY, thread_name_prefix="sense-patch")
+        futures = [self._pool.submit(self._patch_lane, updates.collection, lane) for lane in lanes.values()]
+        errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+
+    def _patch_lane(self, collection: str, items: List[Item]) -> None:
+        for item in items:
+            response = self.client.patch_entity(collection, item.entity_id, item.data)
+            status = response.status_code
+            if 200 <= status < 300:
+                self._updated(collection)
+            elif status == 404:
+                self._reject(collection, item, [(None, "no entity with this id exists in Sense: a partial update needs an existing entity")])
+            elif status == 400:
+                errors = parse_entity_errors(response.content) or [EntityError(None, response.text[:300])]
+                self._reject(collection, item, [(e.field_name, e.message) for e in errors])
+            else:
+                raise SenseError(f"PATCH /{collection}/{{id}} answered unexpected HTTP {status}: {response.text[:300]}")
+
+    def _updated(self, collection: str) -> None:
+        stats = self.stats[collection]
+        with self.stats.lock:
+            stats.sent += 1
+            stats.batches += 1
 
     def _deliver(self, batch: GzipBatch) -> None:
         stats = self.stats[batch.collection]

@@ -7,6 +7,7 @@ the platform's state ``id``).
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import time
@@ -30,6 +31,7 @@ from destination_sense.auth import TokenProvider
 from destination_sense.catalog import routes_from_catalog
 from destination_sense.config import CONNECTION_SPECIFICATION, SenseConfig
 from destination_sense.delivery import Delivery
+from destination_sense.discover import destination_catalog
 from destination_sense.entities import ENTITIES
 from destination_sense.errors import ConfigError, SenseError, TransientError
 from destination_sense.http_client import SenseClient
@@ -56,12 +58,18 @@ class DestinationSense(Destination):
             documentationUrl=DOCUMENTATION_URL,
             connectionSpecification=CONNECTION_SPECIFICATION,
             supportsIncremental=True,
-            supported_destination_sync_modes=[DestinationSyncMode.append, DestinationSyncMode.append_dedup],
+            supported_destination_sync_modes=[
+                DestinationSyncMode.append,
+                DestinationSyncMode.append_dedup,
+                DestinationSyncMode.update,
+                DestinationSyncMode.soft_delete,
+            ],
         )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:
             parsed = SenseConfig.from_mapping(config)
+            parsed.mapping_table()  # an unknown preset or a bad override fails here, before any request
             client = build_client(parsed, None, RetryPolicy(max_elapsed=CHECK_RETRY_SECONDS, base_delay=0.5))
             client.tokens.get()
             response = client.get_entity(ENTITIES[0].collection, CHECK_ENTITY_ID)
@@ -105,6 +113,8 @@ class DestinationSense(Destination):
         return iter(())
 
     def run(self, args: List[str]) -> None:
+        if args and args[0] == "discover":
+            sys.exit(run_discover(self, args[1:]))
         parsed = self.parse_args(args)
         if parsed.command != "write":
             return super().run(args)
@@ -117,6 +127,23 @@ class DestinationSense(Destination):
             sys.exit(exit_code)
 
 
+def run_discover(destination: "DestinationSense", args: List[str]) -> int:
+    """``destination-sense discover --config CONFIG``: print the DESTINATION_CATALOG message."""
+    parser = argparse.ArgumentParser(prog="destination-sense discover")
+    parser.add_argument("--config", required=True, help="path to the JSON configuration file")
+    parsed_args = parser.parse_args(args)
+    output = ProtocolOutput()
+    try:
+        config = destination.read_config(config_path=parsed_args.config)
+        output.add_secret(config.get("client_secret") if isinstance(config.get("client_secret"), str) else None)
+        SenseConfig.from_mapping(config).mapping_table()
+    except SenseError as exc:
+        output.trace_error(str(exc), exc.failure_type, exc)
+        return 1
+    output.raw(destination_catalog())
+    return 0
+
+
 def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: Iterable[bytes], output: ProtocolOutput) -> int:
     """Run a whole write; returns the process exit code (0 on success)."""
     secret = config.get("client_secret") if isinstance(config, Mapping) else None
@@ -125,7 +152,7 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
     started = time.monotonic()
     try:
         parsed = SenseConfig.from_mapping(config)
-        routes = routes_from_catalog(catalog)
+        routes = routes_from_catalog(catalog, parsed.mapping_table())
         output.info(
             f"destination-sense {__version__}: writing {len(routes)} stream(s) to {parsed.api_url} "
             f"(batches of at most {parsed.batch_size} records / {parsed.max_batch_bytes:,} compressed bytes, "

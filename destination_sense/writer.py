@@ -19,7 +19,7 @@ from typing import Dict, Iterable, List, Optional
 
 import orjson
 
-from destination_sense.batcher import Batcher, Flush, Records
+from destination_sense.batcher import Batcher, Flush, Records, Updates
 from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
@@ -34,12 +34,14 @@ from destination_sense.stats import SyncStats
 #: Raw bytes of serialised records collected per entity before they are handed to batching.
 HANDOFF_BYTES = 128 * 1024
 AGE_CHECK_EVERY = 1000  # records between checks of the clock on the reading thread
+#: Partial updates collected per entity before they are handed over.
+UPDATE_HANDOFF = 200
 
 
 class StreamWriter:
     """Per configured stream: its route, normaliser, validator and position counter."""
 
-    __slots__ = ("route", "normalize", "position", "key", "collection")
+    __slots__ = ("route", "normalize", "position", "key", "collection", "mapping", "is_update", "is_soft_delete")
 
     def __init__(self, route: StreamRoute, output: ProtocolOutput):
         self.route = route
@@ -55,6 +57,9 @@ class StreamWriter:
             )
 
         self.normalize = RecordNormalizer(entity, warn_unknown)
+        self.mapping = route.mapping
+        self.is_update = route.is_update
+        self.is_soft_delete = route.is_soft_delete
         self.position = 0
 
 
@@ -81,6 +86,7 @@ class SenseWriter:
         self.streams: Dict[StreamKey, StreamWriter] = {key: StreamWriter(route, output) for key, route in routes.items()}
         self.pending: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
         self.pending_bytes: Dict[str, int] = {e.collection: 0 for e in ENTITIES}
+        self.pending_updates: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
         self.oldest: Dict[str, Optional[float]] = {e.collection: None for e in ENTITIES}
         self._lock = threading.Lock()
         self._stop_timer = threading.Event()
@@ -157,10 +163,18 @@ class SenseWriter:
         if data.__class__ is not dict:
             self._reject(writer, None, [(None, "the record has no data object")])
             return
+        if writer.mapping is not None:
+            data = writer.mapping(data)
+        if writer.is_soft_delete:
+            data = {"id": data.get("id"), "is_deleted": True}
         normalized, problems = writer.normalize(data)  # also validates: see RecordNormalizer
         entity_id = normalized.get("id")
         if problems:
             self._reject(writer, entity_id if entity_id.__class__ is str else None, problems)
+            return
+        if writer.is_update:
+            del normalized["id"]
+            self._add_update(collection, Item(orjson.dumps(normalized), entity_id, key, writer.position))
             return
         serialized = orjson.dumps(normalized)
         try:
@@ -168,6 +182,8 @@ class SenseWriter:
         except RecordTooLarge as exc:
             self._reject(writer, entity_id, [(None, str(exc))])
             return
+        if self.pending_updates[collection]:
+            self._handoff_updates(collection)
         pending = self.pending[collection]
         if not pending and self.oldest[collection] is None:
             self.oldest[collection] = self.clock()
@@ -175,6 +191,16 @@ class SenseWriter:
         size = self.pending_bytes[collection] + len(serialized)
         self.pending_bytes[collection] = size
         if size >= HANDOFF_BYTES or len(pending) >= self.config.batch_size:
+            self._handoff(collection)
+
+    def _add_update(self, collection: str, item: Item) -> None:
+        if self.pending[collection]:
+            self._handoff_records(collection)
+        updates = self.pending_updates[collection]
+        if not updates and self.oldest[collection] is None:
+            self.oldest[collection] = self.clock()
+        updates.append(item)
+        if len(updates) >= UPDATE_HANDOFF:
             self._handoff(collection)
 
     def _reject(self, writer: StreamWriter, entity_id, problems) -> None:
@@ -187,11 +213,23 @@ class SenseWriter:
 
     # ------------------------------------------------------------------
     def _handoff(self, collection: str) -> None:
+        # Upserts and updates of one entity keep their input order: at most one of the two lists
+        # is non-empty, as each is handed over before the other one starts (see _record).
+        self._handoff_records(collection)
+        self._handoff_updates(collection)
+
+    def _handoff_records(self, collection: str) -> None:
         items = self.pending[collection]
         if items:
             self.pending[collection] = []
             self.pending_bytes[collection] = 0
             self.batcher.submit(Records(collection, items))
+
+    def _handoff_updates(self, collection: str) -> None:
+        updates = self.pending_updates[collection]
+        if updates:
+            self.pending_updates[collection] = []
+            self.batcher.submit(Updates(collection, updates))
 
     def _flush_all(self) -> None:
         for entity in ENTITIES:  # the published order

@@ -14,7 +14,8 @@ def test_spec(tmp_path):
     assert props["api_url"]["default"] == "https://partner-api.sensehq.com/v1"
     assert props["token_url"]["default"] == "https://partner-auth.sensehq.com/oauth2/token"
     assert (props["batch_size"]["default"], props["max_batch_bytes"]["default"]) == (500, 256000)
-    assert sorted(spec["supported_destination_sync_modes"]) == ["append", "append_dedup"]
+    assert sorted(spec["supported_destination_sync_modes"]) == ["append", "append_dedup", "soft_delete", "update"]
+    assert props["source_preset"]["enum"][0] == "none" and "bullhorn" in props["source_preset"]["enum"]
 
 
 def _status(result):
@@ -52,3 +53,37 @@ def test_check_bad_urls(sense_emulator, tmp_path):
     wrong_token_path = config_for(sense_emulator, token_url=sense_emulator.base_url + "/token")
     status = _status(run_command(tmp_path, "check", wrong_token_path))
     assert status["status"] == "FAILED" and "token" in status["message"]
+
+
+def test_check_rejects_a_bad_mapping_before_any_request(sense_emulator, tmp_path):
+    config = config_for(sense_emulator, source_preset="bullhorn", mappings='{"candidates": {"fields": {"shoe_size": "shoeSize"}}}')
+    status = _status(run_command(tmp_path, "check", config))
+    assert status["status"] == "FAILED" and "shoe_size" in status["message"]
+    assert sense_emulator.admin.stats()["token_requests"] == 0
+
+
+def test_discover_prints_the_destination_catalog(tmp_path):
+    from airbyte_cdk.models import Type
+    from airbyte_protocol_dataclasses.models import DestinationCatalog
+    from serpyco_rs import Serializer
+
+    result = run_command(tmp_path, "discover", {"client_id": "a", "client_secret": "b"})
+    assert result.returncode == 0, result.stderr
+    (raw,) = result.messages
+    assert raw["type"] == Type.DESTINATION_CATALOG.value
+    # valid for the protocol models the CDK is built on (the CDK's own AirbyteMessage lacks this field)
+    operations = Serializer(DestinationCatalog).load(raw["destination_catalog"]).operations
+    assert len(operations) == 30
+    by_key = {(op.object_name, op.sync_mode.value): op for op in operations}
+    upsert = by_key[("candidates", "append_dedup")]
+    assert upsert.matching_keys == [["id"]]
+    assert "id" not in upsert.json_schema.get("required", [])
+    assert len(upsert.json_schema["properties"]) == 185
+    assert set(by_key[("placements", "soft_delete")].json_schema["properties"]) == {"id"}
+    assert by_key[("job-orders", "update")].json_schema["properties"]["description"]["maxLength"] == 1_500_000
+
+
+def test_discover_with_an_unknown_preset_is_a_config_error(tmp_path):
+    result = run_command(tmp_path, "discover", {"client_id": "a", "client_secret": "b", "source_preset": "taleo"})
+    assert result.returncode != 0
+    assert result.errors[0]["failure_type"] == "config_error" and "taleo" in result.errors[0]["message"]

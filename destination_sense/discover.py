@@ -1,0 +1,44 @@
+"""Airbyte data activation: the DESTINATION_CATALOG that ``destination-sense discover`` prints.
+
+For each Sense entity, three operations the platform can map streams onto:
+- ``append_dedup``: upsert (POST /v1/{collection}), the entity's full schema;
+- ``update``: partial update (PATCH /v1/{collection}/{id}) of the fields present, the same schema;
+- ``soft_delete``: mark the entity deleted, a schema with only ``id``.
+``id`` is the matching key of every operation and is kept out of ``required`` (the platform asks for
+it through ``matching_keys``; records without one are rejected with a clear reason).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List
+
+from destination_sense.entities import ENTITIES
+
+MATCHING_KEYS = [["id"]]
+OPERATION_MODES = ("append_dedup", "update", "soft_delete")
+
+
+def _operation_schema(schema: Dict[str, Any], mode: str) -> Dict[str, Any]:
+    if mode == "soft_delete":
+        return {"type": "object", "additionalProperties": False, "properties": {"id": copy.deepcopy(schema["properties"]["id"])}}
+    out = copy.deepcopy(schema)
+    out.pop("$schema", None)
+    out["required"] = [name for name in out.get("required", []) if name != "id"]
+    if not out["required"]:
+        del out["required"]
+    return out
+
+
+def destination_catalog() -> Dict[str, Any]:
+    operations: List[Dict[str, Any]] = []
+    for entity in ENTITIES:
+        for mode in OPERATION_MODES:
+            operations.append(
+                {
+                    "object_name": entity.collection,
+                    "sync_mode": mode,
+                    "json_schema": _operation_schema(entity.schema, mode),
+                    "matching_keys": MATCHING_KEYS,
+                }
+            )
+    return {"type": "DESTINATION_CATALOG", "destination_catalog": {"operations": operations}}
