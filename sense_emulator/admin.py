@@ -82,7 +82,7 @@ class Admin:
             payload = b'{"collection":%s,"count":%d,"entities":[%s]}' % (
                 orjson.dumps(collection),
                 len(bodies),
-                ",".join(bodies).encode(),
+                b",".join(bodies),
             )
             from sense_emulator.app import Response
 

@@ -1,9 +1,16 @@
-"""SQLite storage of the emulator: entities, possible values and resume uploads.
+"""Storage of the emulator: entities, possible values and resume uploads.
 
-Entities are stored as their JSON text, one row per ``(collection, id)``, so a demo's result can
-be inspected with any SQLite client (``json_extract(body, '$.first_name')``). The default database
-is in memory; ``--db PATH`` keeps it in a file (WAL mode, no fsync: it is a sandbox, not a bank).
-Rows keep the order in which an id was first received (an upsert updates the row in place).
+Entities are kept as their JSON text (orjson bytes), one per ``(collection, id)``, in the order in
+which each id was first received (an upsert replaces the body in place).
+
+- Default (``:memory:``): entities live in per-collection dicts of bytes (cheap to write and,
+  holding no Python containers per entity, invisible to the garbage collector); possible values and
+  resumes in an in-memory SQLite database.
+- ``--db PATH``: everything in a SQLite file, so a demo's result can be inspected with any SQLite
+  client (``json_extract(body, '$.first_name')``). WAL mode, no fsync (a sandbox, not a bank).
+  Entity batches are written by a background thread, so that SQLite's work (which releases the
+  GIL) overlaps with the next request; every read first waits for the writes queued before it,
+  so a client always reads its own writes.
 """
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import orjson
 
@@ -58,41 +65,54 @@ _UPSERT = (
     "version = version + 1, updated_at = excluded.updated_at"
 )
 
-class Store:
-    """Thread-safe SQLite store (one connection, one lock).
+class _MemoryEntities:
+    """Entities in dicts: ``{collection: {id: json_bytes}}`` and ``{collection: {deleted ids}}``."""
 
-    Entity batches are written by a background writer thread, so that SQLite's work (which
-    releases the GIL) overlaps with the next request; every read first waits for the writes
-    queued before it, so a client always reads its own writes.
-    """
-
-    def __init__(self, path: str = ":memory:", queue_size: int = 64):
-        self.path = path
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA page_size = 16384")  # fewer, larger pages for ~2 kB rows (new databases)
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.executescript(_SCHEMA)
-        self._queue: "queue.Queue" = queue.Queue(maxsize=queue_size)
-        self._writer = threading.Thread(target=self._write_loop, name="sense-emulator-store", daemon=True)
-        self._writer.start()
+        self.reset()
 
-    # -- writes -----------------------------------------------------------------------------
-    def _write_loop(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                self._write(*job)
-            except Exception:  # pragma: no cover - would be a bug; keep the writer alive
-                traceback.print_exc(file=sys.stderr)
-            finally:
-                self._queue.task_done()
+    def write(self, collection: str, items: Sequence[dict]) -> None:
+        dumps = orjson.dumps
+        encoded = {item["id"]: dumps(item) for item in items}
+        deleted = {item["id"] for item in items if item.get("is_deleted") is True}
+        with self._lock:
+            self._bodies.setdefault(collection, {}).update(encoded)
+            gone = self._deleted.setdefault(collection, set())
+            gone.difference_update(encoded.keys() - deleted)
+            gone.update(deleted)
 
-    def _write(self, collection: str, items: Sequence[dict]) -> None:
+    def get(self, collection: str, id_: str) -> Optional[bytes]:
+        return self._bodies.get(collection, {}).get(id_)
+
+    def bodies(self, collection: str, ids: Optional[Iterable[str]]) -> List[bytes]:
+        with self._lock:
+            table = self._bodies.get(collection, {})
+            if ids is None:
+                return list(table.values())
+            return [table[i] for i in ids if i in table]
+
+    def ids(self, collection: str) -> List[str]:
+        with self._lock:
+            return list(self._bodies.get(collection, {}))
+
+    def counts(self) -> dict:
+        with self._lock:
+            return {c: (len(t), len(self._deleted.get(c, ()))) for c, t in self._bodies.items() if t}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._bodies: Dict[str, Dict[str, bytes]] = {}
+            self._deleted: Dict[str, set] = {}
+
+
+class _SqliteEntities:
+    """Entities in the ``entities`` table (one SQLite connection shared with the store)."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._db, self._lock = db, lock
+
+    def write(self, collection: str, items: Sequence[dict]) -> None:
         now = time.time()
         dumps = orjson.dumps
         params = [(collection, item["id"], dumps(item), item.get("is_deleted") is True, now, now) for item in items]
@@ -106,55 +126,109 @@ class Store:
                 raise
             db.execute("COMMIT")
 
-    def upsert_many(self, collection: str, items: Sequence[dict]) -> None:
-        """Queue entities (dicts with an ``id``; ``is_deleted: true`` marks a soft delete); the
-        caller must not change them afterwards."""
-        self._queue.put((collection, items))
-
-    def flush(self) -> None:
-        """Wait until every queued write is in the database."""
-        self._queue.join()
-
-    # -- entities ---------------------------------------------------------------------------
-    def get(self, collection: str, id_: str) -> Optional[str]:
-        self.flush()
+    def get(self, collection: str, id_: str) -> Optional[bytes]:
         with self._lock:
             row = self._db.execute(
-                "SELECT body FROM entities WHERE collection = ? AND id = ?", (collection, id_)
+                "SELECT CAST(body AS BLOB) FROM entities WHERE collection = ? AND id = ?", (collection, id_)
             ).fetchone()
         return row[0] if row else None
 
-    def bodies(self, collection: str, ids: Optional[Iterable[str]] = None) -> List[str]:
-        """Stored JSON texts of a collection in first-received order (only ``ids`` if given)."""
-        self.flush()
+    def bodies(self, collection: str, ids: Optional[Iterable[str]]) -> List[bytes]:
         with self._lock:
             if ids is None:
                 cur = self._db.execute(
-                    "SELECT body FROM entities WHERE collection = ? ORDER BY rowid", (collection,)
+                    "SELECT CAST(body AS BLOB) FROM entities WHERE collection = ? ORDER BY rowid", (collection,)
                 )
                 return [r[0] for r in cur]
             out = []
             for id_ in ids:
                 row = self._db.execute(
-                    "SELECT body FROM entities WHERE collection = ? AND id = ?", (collection, id_)
+                    "SELECT CAST(body AS BLOB) FROM entities WHERE collection = ? AND id = ?", (collection, id_)
                 ).fetchone()
                 if row:
                     out.append(row[0])
             return out
 
     def ids(self, collection: str) -> List[str]:
-        self.flush()
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM entities WHERE collection = ?", (collection,))]
 
     def counts(self) -> dict:
+        with self._lock:
+            cur = self._db.execute("SELECT collection, COUNT(*), SUM(is_deleted) FROM entities GROUP BY collection")
+            return {c: (n, d or 0) for c, n, d in cur}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM entities")
+
+
+class Store:
+    """Thread-safe store (see the module's docstring)."""
+
+    def __init__(self, path: str = ":memory:", queue_size: int = 64):
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA page_size = 16384")  # fewer, larger pages for ~2 kB rows (new databases)
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.executescript(_SCHEMA)
+        self._queue: Optional[queue.Queue] = None
+        if path == ":memory:":
+            self._entities = _MemoryEntities()
+        else:
+            self._entities = _SqliteEntities(self._db, self._lock)
+            self._queue = queue.Queue(maxsize=queue_size)
+            self._writer = threading.Thread(target=self._write_loop, name="sense-emulator-store", daemon=True)
+            self._writer.start()
+
+    # -- writes -----------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self._entities.write(*job)
+            except Exception:  # pragma: no cover - would be a bug; keep the writer alive
+                traceback.print_exc(file=sys.stderr)
+            finally:
+                self._queue.task_done()
+
+    def upsert_many(self, collection: str, items: Sequence[dict]) -> None:
+        """Store entities (dicts with an ``id``; ``is_deleted: true`` marks a soft delete); the
+        caller must not change them afterwards (with a file, they are written a moment later)."""
+        if self._queue is None:
+            self._entities.write(collection, items)
+        else:
+            self._queue.put((collection, items))
+
+    def flush(self) -> None:
+        """Wait until every queued write is in the database."""
+        if self._queue is not None:
+            self._queue.join()
+
+    # -- entities ---------------------------------------------------------------------------
+    def get(self, collection: str, id_: str) -> Optional[bytes]:
+        """An entity's JSON (UTF-8 bytes), or None."""
+        self.flush()
+        return self._entities.get(collection, id_)
+
+    def bodies(self, collection: str, ids: Optional[Iterable[str]] = None) -> List[bytes]:
+        """Stored JSON of a collection in first-received order (only ``ids``, in that order, if given)."""
+        self.flush()
+        return self._entities.bodies(collection, ids)
+
+    def ids(self, collection: str) -> List[str]:
+        self.flush()
+        return self._entities.ids(collection)
+
+    def counts(self) -> dict:
         """``{collection: (stored, soft_deleted)}`` for collections with at least one entity."""
         self.flush()
-        with self._lock:
-            cur = self._db.execute(
-                "SELECT collection, COUNT(*), SUM(is_deleted) FROM entities GROUP BY collection"
-            )
-            return {c: (n, d or 0) for c, n, d in cur}
+        return self._entities.counts()
 
     # -- possible values --------------------------------------------------------------------
     def get_possible_values(self, collection: str, field: str) -> Optional[str]:
@@ -204,14 +278,15 @@ class Store:
     # -- lifecycle --------------------------------------------------------------------------
     def reset(self) -> None:
         self.flush()
+        self._entities.reset()
         with self._lock:
-            self._db.execute("DELETE FROM entities")
             self._db.execute("DELETE FROM possible_values")
             self._db.execute("DELETE FROM resumes")
 
     def close(self) -> None:
         self.flush()
-        self._queue.put(None)
-        self._writer.join(5)
+        if self._queue is not None:
+            self._queue.put(None)
+            self._writer.join(5)
         with self._lock:
             self._db.close()

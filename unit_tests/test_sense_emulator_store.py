@@ -2,20 +2,35 @@
 import sqlite3
 
 import orjson
+import pytest
 
 from sense_emulator.store import Store
+
+
+@pytest.fixture(params=["memory", "file"])
+def new_store(request, tmp_path):
+    """A factory of stores of both kinds: dicts in memory, and a SQLite file."""
+    made = []
+
+    def make(**kwargs):
+        store = Store(":memory:" if request.param == "memory" else str(tmp_path / f"s{len(made)}.db"), **kwargs)
+        made.append(store)
+        return store
+
+    return make
 
 
 def bodies(store, collection, ids=None):
     return [orjson.loads(b) for b in store.bodies(collection, ids)]
 
 
-def test_upsert_replaces_and_keeps_first_received_order():
-    store = Store()
+def test_upsert_replaces_and_keeps_first_received_order(new_store):
+    store = new_store()
     store.upsert_many("candidates", [{"id": "b", "x": 1}, {"id": "a"}])
     store.upsert_many("candidates", [{"id": "b", "y": 2}, {"id": "c", "is_deleted": True}])
     assert bodies(store, "candidates") == [{"id": "b", "y": 2}, {"id": "a"}, {"id": "c", "is_deleted": True}]
     assert orjson.loads(store.get("candidates", "b")) == {"id": "b", "y": 2}
+    assert isinstance(store.get("candidates", "b"), bytes)
     assert store.get("candidates", "zz") is None
     assert store.counts() == {"candidates": (3, 1)}
     assert sorted(store.ids("candidates")) == ["a", "b", "c"]
@@ -23,8 +38,8 @@ def test_upsert_replaces_and_keeps_first_received_order():
     store.close()
 
 
-def test_collections_are_separate_and_duplicates_in_a_batch_keep_the_last():
-    store = Store()
+def test_collections_are_separate_and_duplicates_in_a_batch_keep_the_last(new_store):
+    store = new_store()
     store.upsert_many("companies", [{"id": "1", "v": 1}, {"id": "1", "v": 2}])
     store.upsert_many("leads", [{"id": "1", "v": 3}])
     assert bodies(store, "companies") == [{"id": "1", "v": 2}]
@@ -32,24 +47,26 @@ def test_collections_are_separate_and_duplicates_in_a_batch_keep_the_last():
     store.close()
 
 
-def test_soft_delete_flag_follows_the_latest_version():
-    store = Store()
+def test_soft_delete_flag_follows_the_latest_version(new_store):
+    store = new_store()
     store.upsert_many("placements", [{"id": "p", "is_deleted": True}])
-    store.upsert_many("placements", [{"id": "p", "is_deleted": False}])
-    assert store.counts() == {"placements": (1, 0)}
+    store.upsert_many("placements", [{"id": "p", "is_deleted": False}, {"id": "q", "is_deleted": True}])
+    assert store.counts() == {"placements": (2, 1)}
+    store.upsert_many("placements", [{"id": "q"}])
+    assert store.counts() == {"placements": (2, 0)}
     store.close()
 
 
-def test_reads_see_every_queued_write():
-    store = Store(queue_size=2)
+def test_reads_see_every_queued_write(new_store):
+    store = new_store(queue_size=2)
     for i in range(50):
         store.upsert_many("leads", [{"id": str(i)}])
     assert store.counts()["leads"] == (50, 0)
     store.close()
 
 
-def test_possible_values_and_resumes():
-    store = Store()
+def test_possible_values_and_resumes(new_store):
+    store = new_store()
     assert store.get_possible_values("candidates", "status") is None
     store.put_possible_values("candidates", "status", '[{"label":"A","value":"a"}]')
     store.put_possible_values("candidates", "status", '[{"label":"B","value":"b"}]')
