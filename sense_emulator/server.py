@@ -80,15 +80,23 @@ class Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        """Status line, headers and body in one write (one system call per response)."""
+        status = response.status
+        self.log_request(status)
+        phrase = self.responses.get(status, ("",))[0]
+        head = [
+            f"{self.protocol_version} {status} {phrase}\r\n"
+            f"Server: {self.server_version}\r\nDate: {self.date_time_string()}\r\n"
+        ]
+        head += [f"{name}: {value}\r\n" for name, value in response.headers]
+        head.append(f"Content-Length: {len(response.body)}\r\n")
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
+            head.append("Connection: close\r\n")
+        head.append("\r\n")
+        data = "".join(head).encode("latin-1")
         if self.command != "HEAD":
-            self.wfile.write(response.body)
+            data += response.body
+        self.wfile.write(data)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         if self.server.app.config.verbose:
