@@ -448,3 +448,11 @@ def test_resume_too_large_bad_dates_and_unknown_candidate(api):
     assert "date_created" in _resume_errors(bad_date)[0]
     unknown = api.session.post(f"{api.url}/candidates/404/resume", data=RESUME_FORM, files={"file": ("cv.pdf", b"x")})
     assert unknown.status_code == 404
+
+
+def test_chunked_request_body(api, sense_emulator):
+    chunks = iter([b'[{"id": "ch', b'unk"}]'])
+    response = api.session.post(f"{api.url}/companies", data=chunks, headers={"Content-Type": "application/json"})
+    assert_accepted(response)
+    assert sense_emulator.admin.entity("companies", "chunk") == {"id": "chunk"}
+    assert sense_emulator.admin.requests()[-1]["bytes"] == len(b'[{"id": "chunk"}]')
