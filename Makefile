@@ -25,7 +25,7 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest integration_tests
 
 demo: $(STAMP)
-	$(BIN)/python -m destination_sense.demo
+	$(BIN)/python -m sense_demo
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

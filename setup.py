@@ -24,7 +24,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*"]),
     package_data={
         "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],

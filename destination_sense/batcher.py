@@ -4,6 +4,10 @@ The reading thread sends it runs of serialised records per entity (``Records``),
 commands (on STATE, on age, at the end) and state markers, in input order. It compresses on its
 own thread (the compressor releases the GIL), so reading, compressing and sending overlap.
 A ``Flush`` of several entities closes their batches in the published entity order.
+
+References: before a batch is sent, the open batches of earlier entities that hold an entity it
+references are sent first, so a record never reaches Sense before what it points to, even when
+the source interleaves its streams.
 """
 from __future__ import annotations
 
@@ -90,4 +94,14 @@ class Batcher(Stage):
         self.open[collection] = None
         if batch is not None and batch.items:
             self.ratio[collection] = batch.ratio
+            self._send_referenced(batch)
             self.delivery.submit(batch)
+
+    def _send_referenced(self, batch: GzipBatch) -> None:
+        """Close the open batches of earlier entities that hold entities this batch references."""
+        open_batches = self.open
+        for item in batch.items:
+            for target, entity_id in item.refs:
+                other = open_batches[target]
+                if other is not None and entity_id in other:
+                    self._close(target)

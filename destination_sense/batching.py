@@ -47,6 +47,7 @@ class Item:
     entity_id: str
     stream: Any
     position: int
+    refs: tuple = ()  # (collection, id) of the entities earlier in the sync order it references
 
 
 class RecordTooLarge(ValueError):
@@ -101,6 +102,9 @@ class GzipBatch:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __contains__(self, entity_id: str) -> bool:
+        return entity_id in self._ids
 
     @property
     def full(self) -> bool:

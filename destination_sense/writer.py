@@ -23,7 +23,7 @@ from destination_sense.batcher import Batcher, Flush, Records, Updates
 from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
-from destination_sense.entities import ENTITIES
+from destination_sense.entities import BY_COLLECTION, ENTITIES
 from destination_sense.errors import ConfigError
 from destination_sense.normalize import RecordNormalizer
 from destination_sense.output import ProtocolOutput
@@ -41,7 +41,7 @@ UPDATE_HANDOFF = 200
 class StreamWriter:
     """Per configured stream: its route, normaliser, validator and position counter."""
 
-    __slots__ = ("route", "normalize", "position", "key", "collection", "mapping", "is_update", "is_soft_delete")
+    __slots__ = ("route", "normalize", "position", "key", "collection", "mapping", "is_update", "is_soft_delete", "backward_refs")
 
     def __init__(self, route: StreamRoute, output: ProtocolOutput):
         self.route = route
@@ -60,6 +60,10 @@ class StreamWriter:
         self.mapping = route.mapping
         self.is_update = route.is_update
         self.is_soft_delete = route.is_soft_delete
+        # references to entities earlier in the sync order (those must reach Sense first)
+        self.backward_refs = tuple(
+            (field, target) for field, target in entity.references.items() if BY_COLLECTION[target].order < entity.order
+        )
         self.position = 0
 
 
@@ -187,7 +191,10 @@ class SenseWriter:
         pending = self.pending[collection]
         if not pending and self.oldest[collection] is None:
             self.oldest[collection] = self.clock()
-        pending.append(Item(serialized, entity_id, key, writer.position))
+        refs = ()
+        if writer.backward_refs:
+            refs = tuple((target, value) for field, target in writer.backward_refs if (value := normalized.get(field)))
+        pending.append(Item(serialized, entity_id, key, writer.position, refs))
         size = self.pending_bytes[collection] + len(serialized)
         self.pending_bytes[collection] = size
         if size >= HANDOFF_BYTES or len(pending) >= self.config.batch_size:
@@ -221,6 +228,12 @@ class SenseWriter:
     def _handoff_records(self, collection: str) -> None:
         items = self.pending[collection]
         if items:
+            # what was received before, for entities earlier in the order, is handed over first
+            for entity in ENTITIES:
+                if entity.collection == collection:
+                    break
+                if self.pending[entity.collection]:
+                    self._handoff_records(entity.collection)
             self.pending[collection] = []
             self.pending_bytes[collection] = 0
             self.batcher.submit(Records(collection, items))

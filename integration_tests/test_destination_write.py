@@ -197,3 +197,15 @@ def test_dry_run_sends_nothing(sense_emulator, tmp_path):
     assert _posts(sense_emulator) == []
     assert result.states[0]["destinationStats"] == {"recordCount": 20.0, "rejectedRecordCount": 1.0}
     assert any("DRY RUN" in line for line in result.logs)
+
+
+def test_referenced_entities_are_sent_before_a_full_batch_that_points_to_them(sense_emulator, tmp_path):
+    """Interleaved streams: a full placements batch first sends the open submissions batch it references."""
+    messages = [record("submissions", {"id": f"s{i}"}) for i in range(10)]
+    messages += [record("placements", {"id": f"p{i}", "submission_id": f"s{i % 10}"}) for i in range(500)]
+    messages += [record("submissions", {"id": "s-late"}), global_state(1)]
+    result = run_write(tmp_path, config_for(sense_emulator), catalog("submissions", "placements"), messages)
+    assert result.returncode == 0, result.stdout[-2000:]
+    posts = [(r["collection"], r["records"]) for r in _posts(sense_emulator)]
+    assert posts == [("submissions", 10), ("placements", 500), ("submissions", 1)]
+    assert sense_emulator.admin.dangling()["total"] == 0

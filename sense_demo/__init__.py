@@ -1,0 +1,1 @@
+"""The main job on an embedded default: Bullhorn emulator → source-ats → destination-sense → Sense emulator."""
