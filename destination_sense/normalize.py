@@ -28,9 +28,15 @@ META_PREFIXES = ("_airbyte_", "_ab_")
 EPOCH_MS_THRESHOLD = 100_000_000_000  # larger absolute values are epoch milliseconds
 
 _INT_RE = re.compile(r"[+-]?\d+\Z")
+# The common shape of a date-time that is sent as it is: "T", seconds and an offset. The shape is
+# matched here and ``datetime.fromisoformat`` (C) checks the calendar and the ranges.
+_DATE_TIME_AS_IS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)\Z", re.ASCII)
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)\Z")
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "f"})
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 class CoercionError(ValueError):
@@ -64,6 +70,12 @@ def to_datetime(value: Any) -> Any:
         return None
     cls = value.__class__
     if cls is str:
+        if _DATE_TIME_AS_IS.match(value):
+            try:
+                _fromisoformat(value)
+                return value
+            except ValueError:
+                pass  # e.g. 2021-02-30: reported below
         if is_iso_date_time(value):
             if _OFFSET_RE.search(value):
                 return value if value[10] == "T" else value[:10] + "T" + value[11:]

@@ -30,7 +30,9 @@ def test_datetimes(value, expected):
     assert to_datetime(value) == expected
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2020-13-01T00:00:00", True, [1]])
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2020-13-01T00:00:00", True, [1], "2021-02-29T05:06:07Z", "2021-03-04T05:06:07+24:00", "2021-03-04T05:06:60Z"]
+)
 def test_bad_datetimes(value):
     with pytest.raises(CoercionError):
         to_datetime(value)
