@@ -78,6 +78,7 @@ class Response:
     body: bytes = b""
     headers: List[Tuple[str, str]] = field(default_factory=list)
     drop: bool = False  # close the connection without answering
+    request_id: Optional[str] = None  # of a 201
 
 
 def json_response(status: int, payload: Any, headers: Optional[List[Tuple[str, str]]] = None) -> Response:
@@ -97,7 +98,9 @@ def _request_id() -> str:
 
 def accepted() -> Response:
     request_id = _request_id()
-    return json_response(201, {"message": f"request {request_id} is received", "request_id": request_id})
+    response = json_response(201, {"message": f"request {request_id} is received", "request_id": request_id})
+    response.request_id = request_id
+    return response
 
 
 def not_found_entity(entity_name: str, resource_id: str) -> Response:
@@ -176,8 +179,7 @@ class App:
             response = json_response(404, NOT_FOUND)
         entry["status"] = response.status if not response.drop else 0
         entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        if response.status == 201 and response.body:
-            entry["request_id"] = orjson.loads(response.body).get("request_id")
+        entry["request_id"] = response.request_id
         self.stats.record(entry)
         return response
 
