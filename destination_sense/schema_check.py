@@ -110,7 +110,7 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _compile_property(prop: dict, known_valid: Optional[set] = None) -> Check:
+def _compile_property(prop: dict) -> Check:
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     nullable = "null" in types
     base = next(t for t in types if t != "null")
@@ -120,8 +120,7 @@ def _compile_property(prop: dict, known_valid: Optional[set] = None) -> Check:
     expected = f"expected {base}{' or null' if nullable else ''}"
 
     if base == "string":
-        if known_valid is None:
-            known_valid = set()  # formatted values already accepted (dates repeat a lot)
+        known_valid: set = set()  # formatted values already accepted (dates repeat a lot)
 
         def check(value: object) -> Optional[str]:
             if value.__class__ is not str:
@@ -198,10 +197,11 @@ def _simple_classes(prop: dict) -> frozenset:
     return frozenset(classes)
 
 
-def _column_check(prop: dict, check: Check, known_valid: set) -> Callable[[list], bool]:
+def _column_check(prop: dict, check: Check) -> Callable[[list], bool]:
     """A whole-column validity test for a non-plain field: True when every value is valid.
 
-    Mostly C-level work (sets, map); a False answer only means "look record by record".
+    Mostly C-level work (sets, map, one regular-expression match over the joined column); a False
+    answer only means "look record by record".
     """
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     base = next(t for t in types if t != "null")
@@ -220,19 +220,16 @@ def _column_check(prop: dict, check: Check, known_valid: set) -> Callable[[list]
     min_len, max_len = prop.get("minLength"), prop.get("maxLength")
     if "format" in prop:
         pattern = _COLUMN_RES.get(prop["format"])
-        strings_only = frozenset([str])
-
-        if allowed:
-            known_valid.add(None)  # lets a column with nulls pass the first, cheapest test
 
         def column(values: list) -> bool:
-            try:
-                if known_valid.issuperset(values):  # every value already seen valid (C loop)
-                    return True
-            except TypeError:  # unhashable (a list or an object): not a string
-                return False
             strings = [v for v in values if v is not None] if allowed and None in values else values
-            if not strings_only.issuperset(map(type, strings)):
+            if not strings:
+                return True
+            try:
+                joined = "\n".join(strings)  # also the type test: join refuses anything but str
+            except TypeError:
+                return False
+            if joined.count("\n") != len(strings) - 1:  # a value holding a newline
                 return False
             if min_len is not None or max_len is not None:
                 lengths = list(map(len, strings))
@@ -240,13 +237,8 @@ def _column_check(prop: dict, check: Check, known_valid: set) -> Callable[[list]
                     return False
             if pattern is None:
                 return all(check(value) is None for value in strings)
-            # One match over the newline-joined column (a value holding a newline is caught by the count).
-            joined = "\n".join(strings)
-            if joined.count("\n") != len(strings) - 1 or pattern.fullmatch(joined) is None:
-                return False
-            if len(known_valid) < _KNOWN_VALID_LIMIT:
-                known_valid.update(strings)
-            return True
+            # One C-level match over the whole column: cheaper than any per-value work.
+            return pattern.fullmatch(joined) is not None
 
         return column
     strings_ok = allowed | {str}
@@ -285,10 +277,9 @@ class CompiledSchema:
     def __init__(self, schema: dict):
         props = schema["properties"]
         self.title = schema.get("title", "")
-        known = {name: set() for name in props}
-        self.checks: Dict[str, Check] = {name: _compile_property(p, known[name]) for name, p in props.items()}
+        self.checks: Dict[str, Check] = {name: _compile_property(p) for name, p in props.items()}
         self.columns: Dict[str, Callable[[list], bool]] = {
-            name: _column_check(p, self.checks[name], known[name]) for name, p in props.items() if not _is_plain(p)
+            name: _column_check(p, self.checks[name]) for name, p in props.items() if not _is_plain(p)
         }
         self.simple: Dict[str, frozenset] = {name: _simple_classes(p) for name, p in props.items()}
         self.plain = frozenset(name for name, p in props.items() if _is_plain(p))
