@@ -79,7 +79,8 @@ class _MemoryEntities:
         with self._lock:
             self._bodies.setdefault(collection, {}).update(encoded)
             gone = self._deleted.setdefault(collection, set())
-            gone.difference_update(encoded.keys() - deleted)
+            if gone:
+                gone.difference_update(encoded.keys() - deleted if deleted else encoded.keys())
             gone.update(deleted)
 
     def get(self, collection: str, id_: str) -> Optional[bytes]:
