@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .data import DEFAULT_COUNTS, ENTITY_FIELDS, Store, generate
@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover
         return json.dumps(obj, separators=(",", ":")).encode()
 
 MAX_COUNT = 500
+CACHE_ENTRIES = 256  # cached query results and projections (FIFO)
 DEFAULT_COUNT = 20
 
 
@@ -64,6 +65,9 @@ class EmulatorState:
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.issued: set = set()  # every credential ever issued (see /_admin/issued-secrets)
         self.touch_counter = 0
+        # Sorted query results and compiled `fields` projections, see matching() and projector().
+        self._results: Dict[Tuple[str, str, Optional[str]], List[Dict[str, Any]]] = {}
+        self._projectors: Dict[Tuple[str, str], Callable[[Dict[str, Any]], Dict[str, Any]]] = {}
         self.rest_calls = 0
         self.rest_call_times: Deque[float] = collections.deque()
         self.stats: Dict[str, Any] = {}
@@ -166,43 +170,108 @@ class EmulatorState:
 
     # ------------------------------------------------------------------ data
     def project(self, entity: str, record: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+        """One record with the fields of a parsed `fields` spec (see `projector`)."""
+        return self._compile_projection(entity, spec)(record)
+
+    def projector(self, entity: str, fields_text: str) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
+        """A function projecting a record onto `fields_text`, compiled once per (entity, fields).
+
+        Unknown fields raise LookupError here, before any record is read (Bullhorn answers an
+        invalid field with an error even when nothing matches).
+        """
+        key = (entity, fields_text)
+        proj = self._projectors.get(key)
+        if proj is None:
+            proj = self._compile_projection(entity, parse_fields(fields_text))
+            if len(self._projectors) >= CACHE_ENTRIES:
+                self._projectors.pop(next(iter(self._projectors)))
+            self._projectors[key] = proj
+        return proj
+
+    def _compile_projection(self, entity: str, spec: Dict[str, Any]) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
         kinds = self.field_kinds[entity]
         if "*" in spec:
             spec = {**{name: None for name in kinds}, **{k: v for k, v in spec.items() if k != "*"}}
-        out: Dict[str, Any] = {}
+        names: List[str] = []
+        # Fields whose stored value is a dict get reshaped after the plain copy (in place, so the
+        # output keeps the order of `fields`): (name, target records by id or None, sub-fields, ...).
+        refs: List[Tuple[str, Optional[Dict[int, Dict[str, Any]]], Optional[List[Tuple[str, bool]]]]] = []
+        objects: List[Tuple[str, Optional[List[str]], bool]] = []
         for name, sub in spec.items():
             kind = kinds.get(name)
             if kind is None:
                 raise LookupError(f"Invalid field '{name}' for entity {entity}")
-            value = record.get(name)
+            names.append(name)
             if kind.startswith(("ref:", "ref_opt:")):
-                if value is None:
-                    out[name] = None
-                elif sub is None:
-                    out[name] = {"id": value["id"]}
-                else:
-                    target = kind.split(":", 1)[1]
-                    target_record = self.store.get(target, value["id"]) or {"id": value["id"]}
-                    nested: Dict[str, Any] = {}
-                    for sub_name in sub:
-                        sub_kind = self.field_kinds[target].get(sub_name)
-                        if sub_kind is None:
-                            raise LookupError(f"Invalid field '{sub_name}' for entity {target}")
-                        sub_value = target_record.get(sub_name)
-                        if isinstance(sub_value, dict) and sub_kind.startswith(("ref", "obj")):
-                            sub_value = {"id": sub_value["id"]}
-                        nested[sub_name] = sub_value
-                    out[name] = nested
-            elif isinstance(value, dict):
                 if sub is None:
-                    out[name] = dict(value) if not kind.startswith("obj:") else {"id": value["id"]}
+                    refs.append((name, None, None))
+                    continue
+                target = kind.split(":", 1)[1]
+                sub_fields = []
+                for sub_name in sub:
+                    sub_kind = self.field_kinds[target].get(sub_name)
+                    if sub_kind is None:
+                        raise LookupError(f"Invalid field '{sub_name}' for entity {target}")
+                    sub_fields.append((sub_name, sub_kind.startswith(("ref", "obj"))))
+                refs.append((name, self.store.by_id.get(target, {}), sub_fields))
+            elif kind == "address" or kind.startswith("obj:") or sub is not None:
+                objects.append((name, list(sub) if sub is not None else None, kind.startswith("obj:")))
+
+        def project(record: Dict[str, Any]) -> Dict[str, Any]:
+            get = record.get
+            out = {name: get(name) for name in names}
+            for name, by_id, sub_fields in refs:
+                value = out[name]
+                if value is None:
+                    continue
+                if sub_fields is None:
+                    out[name] = {"id": value["id"]}
+                    continue
+                target_record = by_id.get(value["id"]) or {"id": value["id"]}  # type: ignore[union-attr]
+                nested: Dict[str, Any] = {}
+                for sub_name, is_ref in sub_fields:
+                    sub_value = target_record.get(sub_name)
+                    if is_ref and isinstance(sub_value, dict):
+                        sub_value = {"id": sub_value["id"]}
+                    nested[sub_name] = sub_value
+                out[name] = nested
+            for name, sub, is_obj in objects:
+                value = out[name]
+                if not isinstance(value, dict):
+                    continue
+                if sub is None:
+                    out[name] = {"id": value["id"]} if is_obj else dict(value)
                 else:
-                    out[name] = {k: value.get(k) for k in sub}
-                    if kind.startswith("obj:"):
-                        out[name].setdefault("id", value["id"])
-            else:
-                out[name] = value
-        return out
+                    shaped = {k: value.get(k) for k in sub}
+                    if is_obj:
+                        shaped.setdefault("id", value["id"])
+                    out[name] = shaped
+            return out
+
+        return project
+
+    def matching(self, entity: str, where: str, order_by: Optional[str]) -> List[Dict[str, Any]]:
+        """Records of `entity` matching `where`, sorted by `order_by`; call with the lock held.
+
+        Cached per (entity, where, orderBy) until data changes (`touch`): paging through a result
+        re-runs the same query with another `start`, and a full scan and sort per page made the
+        emulator quadratic in the result size.
+        """
+        key = (entity, where, order_by)
+        matched = self._results.get(key)
+        if matched is None:
+            predicate = parse_where(where or "", self.fields[entity])
+            order = parse_order_by(order_by)
+            for name, _ in order:
+                if name.split(".")[0] not in self.fields[entity]:
+                    raise QueryError(f"Invalid orderBy field '{name}'")
+            matched = [r for r in self.store.records[entity] if predicate(r)]
+            for name, desc in reversed(order):
+                matched.sort(key=lambda r, n=name: _sort_key(r, n), reverse=desc)
+            if len(self._results) >= CACHE_ENTRIES:
+                self._results.pop(next(iter(self._results)))
+            self._results[key] = matched
+        return matched
 
     def query(self, entity: str, params: Dict[str, str]) -> Dict[str, Any]:
         if entity not in self.store.records:
@@ -211,12 +280,6 @@ class EmulatorState:
         fields_text = params.get("fields")
         if not fields_text:
             raise QueryError("Missing required parameter: fields")
-        predicate = parse_where(where or "", self.fields[entity])
-        spec = parse_fields(fields_text)
-        order = parse_order_by(params.get("orderBy"))
-        for name, _ in order:
-            if name.split(".")[0] not in self.fields[entity]:
-                raise QueryError(f"Invalid orderBy field '{name}'")
         try:
             start = int(params.get("start") or 0)
             count = int(params.get("count") or DEFAULT_COUNT)
@@ -225,14 +288,12 @@ class EmulatorState:
         if start < 0 or count < 0:
             raise QueryError("start and count must not be negative")
         with self.lock:
+            matched = self.matching(entity, where or "", params.get("orderBy"))
+            project = self.projector(entity, fields_text)
             self.stats["max_count_requested"] = max(self.stats["max_count_requested"], count)
             self.stats["where_clauses"].append(where)
             count = min(count, MAX_COUNT)
-            matched = [r for r in self.store.records[entity] if predicate(r)]
-            for name, desc in reversed(order):
-                matched.sort(key=lambda r, n=name: _sort_key(r, n), reverse=desc)
-            page = matched[start:start + count]
-            data = [self.project(entity, r, spec) for r in page]
+            data = [project(r) for r in matched[start:start + count]]
             self.stats["query_calls"] += 1
             self.stats["query_by_entity"][entity] = self.stats["query_by_entity"].get(entity, 0) + 1
             self.stats["records_served"] += len(data)
@@ -246,6 +307,7 @@ class EmulatorState:
             raise LookupError(f"Entity '{entity}' is not supported by this emulator")
         with self.lock:
             self.touch_counter += 1
+            self._results.clear()  # dateLastModified changes: cached query results are stale
             rows = self.store.records[entity]
             if ids:
                 chosen = [self.store.get(entity, int(i)) for i in ids]
