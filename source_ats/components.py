@@ -13,6 +13,11 @@ puts the session key on requests and renews the session when the API answers 401
 (the manifest's error handler then retries the request with the new session). `BullhornRequester` takes its
 `url_base` from the session's `restUrl`.
 
+Two components exist for throughput only (see docs/source-ats.md, "Throughput"):
+`BullhornRecordExtractor` replaces the CDK's DpathExtractor, whose `dpath.get` walks every leaf of
+the response to find one top-level key; `BullhornOffsetIncrement` evaluates the configured page size
+once, where the CDK's OffsetIncrement decodes every response a second time to evaluate it.
+
 This file is self-contained (only the CDK and requests are imported): the CDK's
 `source-declarative-manifest` and standard tests load it as a standalone `components` module.
 """
@@ -22,16 +27,19 @@ import logging
 import threading
 import time
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 import requests
 
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.offset_increment import OffsetIncrement
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
 )
@@ -422,3 +430,53 @@ class BullhornRequester(HttpRequester):
                                         next_page_token=next_page_token)
         _, rest_url = session.current()
         return rest_url
+
+
+@dataclass
+class BullhornRecordExtractor(RecordExtractor):
+    """Records at `field_path` (plain keys, no wildcards) of a JSON response.
+
+    Same results as a DpathExtractor with a JsonDecoder: a list at the path yields its items, a
+    non-empty object yields itself, anything else (missing key, empty or undecodable body) yields
+    nothing; a top-level JSON list is read as one body per item. It parses the body once with orjson and follows the keys directly, instead of
+    `dpath.get`, which visits every value of every record on the page.
+    """
+
+    field_path: List[str]
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        path = [str(InterpolatedString.create(str(p), parameters=parameters).eval(self.config)) for p in self.field_path]
+        if any("*" in p for p in path):
+            raise ValueError("BullhornRecordExtractor does not support wildcards in field_path")
+        self._path = path
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        try:
+            parsed: Any = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            logger.warning("Bullhorn answered with a body that is not JSON; no records extracted.")
+            return
+        for body in parsed if isinstance(parsed, list) else (parsed,):  # a top-level list: each item is a body
+            for key in self._path:
+                body = body.get(key) if isinstance(body, dict) else None
+            if isinstance(body, list):
+                yield from body
+            elif isinstance(body, dict) and body:
+                yield body
+
+
+@dataclass
+class BullhornOffsetIncrement(OffsetIncrement):
+    """OffsetIncrement whose (config-interpolated) page size is evaluated once, from the config.
+
+    The CDK's OffsetIncrement re-decodes every response to evaluate an interpolated page size (the
+    interpolation may use the response); ours depends only on the config. With an int page size
+    the strategy stops, as before, on a page shorter than the page size actually requested.
+    """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        if self._page_size is not None and not isinstance(self.page_size, int):
+            self.page_size = int(str(self._page_size.eval(self.config)).strip())

@@ -226,3 +226,71 @@ def test_backoff_strategy(status, headers, attempt, expected):
     response.status_code = status
     response.headers.update(headers)
     assert strategy.backoff_time(response, attempt) == expected
+
+
+# --------------------------------------------------------------------------- throughput components
+
+
+def _response(body: bytes, status: int = 200) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
+@pytest.mark.parametrize("body", [
+    b'{"start":0,"count":2,"data":[{"id":1,"address":{"city":"Boston"},"owner":{"id":3}},{"id":2,"tags":[1,2]}]}',
+    b'{"start":0,"count":0,"data":[]}',
+    b'{"data":{"id":7,"name":"one object"}}',
+    b'{"data":{}}',
+    b'{"data":null}',
+    b'{"errorMessage":"no data key"}',
+    b'[{"data":[{"id":1}]}]',
+    b'',
+    b'not json',
+])
+def test_record_extractor_gives_what_the_dpath_extractor_gives(body):
+    from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
+
+    dpath = DpathExtractor(field_path=["data"], config={}, parameters={})
+    ours = c.BullhornRecordExtractor(field_path=["data"], config={}, parameters={})
+    assert list(ours.extract_records(_response(body))) == list(dpath.extract_records(_response(body)))
+
+
+def test_record_extractor_follows_a_nested_interpolated_path_and_rejects_wildcards():
+    ours = c.BullhornRecordExtractor(field_path=["{{ parameters['outer'] }}", "rows"], config={}, parameters={"outer": "result"})
+    assert list(ours.extract_records(_response(b'{"result":{"rows":[{"id":1},{"id":2}]}}'))) == [{"id": 1}, {"id": 2}]
+    with pytest.raises(ValueError):
+        c.BullhornRecordExtractor(field_path=["data", "*"], config={}, parameters={})
+
+
+class _CountingDecoder:
+    def __init__(self):
+        self.calls = 0
+
+    def is_stream_response(self):
+        return False
+
+    def decode(self, response):
+        self.calls += 1
+        yield {}
+
+
+def test_offset_increment_evaluates_the_configured_page_size_without_decoding_responses():
+    decoder = _CountingDecoder()
+    strategy = c.BullhornOffsetIncrement(config={"page_size": 37}, page_size="{{ config.get('page_size', 500) }}",
+                                         parameters={}, decoder=decoder, inject_on_first_request=True)
+    page = _response(b'{"data":[]}')
+    assert strategy.initial_token == 0
+    assert strategy.get_page_size() == 37
+    assert strategy.next_page_token(page, last_page_size=37, last_record=None, last_page_token_value=0) == 37
+    assert strategy.next_page_token(page, last_page_size=37, last_record=None, last_page_token_value=37) == 74
+    assert strategy.next_page_token(page, last_page_size=36, last_record=None, last_page_token_value=74) is None
+    assert strategy.next_page_token(page, last_page_size=0, last_record=None, last_page_token_value=74) is None
+    assert decoder.calls == 0
+    default = c.BullhornOffsetIncrement(config={}, page_size="{{ config.get('page_size', 500) }}", parameters={},
+                                        decoder=decoder)
+    assert default.next_page_token(page, last_page_size=499, last_record=None, last_page_token_value=0) is None
+    assert default.next_page_token(page, last_page_size=500, last_record=None, last_page_token_value=0) == 500
+    assert decoder.calls == 0
