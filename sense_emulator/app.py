@@ -320,7 +320,11 @@ class App:
                 413,
                 [error(f"request body is {size:,} bytes; the limit is {MAX_BATCH_COMPRESSED_BYTES:,} bytes after compression")],
             )
-        items = self._json(req, entry)
+        raw = self._decoded(req, entry)
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return errors_response(400, [error(f"request body is not valid JSON: {exc}")])
         if items.__class__ is list:
             entry["records"] = len(items)
             if self.faults.over_max_records(len(items)):
@@ -331,7 +335,7 @@ class App:
             entry["error"] = errors[0]["message"]
             return errors_response(400, errors)
         self.references.observe(collection, items)
-        self.store.upsert_many(collection, items)
+        self.store.upsert_many(collection, items, raw)
         return accepted()
 
     def _get(self, collection: str, resource_id: str) -> Response:

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from operator import itemgetter
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import orjson
@@ -65,33 +66,78 @@ _UPSERT = (
     "version = version + 1, updated_at = excluded.updated_at"
 )
 
+_SLOT = 1000  # > MAX_BATCH_RECORDS: a lazy entity's value is batch_key * _SLOT + index
+
+
 class _MemoryEntities:
-    """Entities in dicts: ``{collection: {id: json_bytes}}`` and ``{collection: {deleted ids}}``."""
+    """Entities in dicts, ``{collection: {id: value}}``, plus ``{collection: {deleted ids}}``.
+
+    A value is the entity's JSON (bytes) or, for an entity of a POSTed batch not read since, an
+    int ``batch_key * _SLOT + index`` pointing into ``_batches[batch_key] = [json_array, live,
+    ids]``: the request body is kept as received and its entities' JSON is only produced (and
+    kept) when one of them is first read. This saves serialising every entity of every batch on
+    the request path. A batch's text is dropped when none of its entities points to it any more.
+    Neither bytes nor ints are tracked by the garbage collector.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reset()
 
-    def write(self, collection: str, items: Sequence[dict]) -> None:
-        dumps = orjson.dumps
-        encoded = {item["id"]: dumps(item) for item in items}
+    def write(self, collection: str, items: Sequence[dict], raw: Optional[bytes] = None) -> None:
+        ids = list(map(itemgetter("id"), items))
         deleted = {item["id"] for item in items if item.get("is_deleted") is True}
         with self._lock:
-            self._bodies.setdefault(collection, {}).update(encoded)
+            table = self._bodies.setdefault(collection, {})
+            if raw is None:
+                dumps = orjson.dumps
+                values = dict(zip(ids, map(dumps, items)))
+            else:
+                key = self._next_key
+                self._next_key += 1
+                values = dict(zip(ids, range(key * _SLOT, key * _SLOT + len(ids))))
+                self._batches[key] = [raw, len(values), ids]
+            self._release([table.get(i) for i in values])
+            table.update(values)
             gone = self._deleted.setdefault(collection, set())
             if gone:
-                gone.difference_update(encoded.keys() - deleted if deleted else encoded.keys())
+                gone.difference_update(values.keys() - deleted if deleted else values.keys())
             gone.update(deleted)
 
+    def _release(self, old_values: Iterable) -> None:
+        """Forget batch references being replaced; drop batches nothing points to any more."""
+        for value in old_values:
+            if value.__class__ is int:
+                batch = self._batches[value // _SLOT]
+                batch[1] -= 1
+                if batch[1] == 0:
+                    del self._batches[value // _SLOT]
+
+    def _materialise(self, table: Dict[str, object], keys: Iterable[int]) -> None:
+        """Give every entity still pointing into these batches its own JSON; drop the batches."""
+        dumps = orjson.dumps
+        for key in set(keys):
+            raw, _, ids = self._batches.pop(key)
+            records = orjson.loads(raw)
+            for id_ in ids:
+                value = table.get(id_)
+                if value.__class__ is int and value // _SLOT == key:
+                    table[id_] = dumps(records[value % _SLOT])
+
     def get(self, collection: str, id_: str) -> Optional[bytes]:
-        return self._bodies.get(collection, {}).get(id_)
+        with self._lock:
+            table = self._bodies.get(collection, {})
+            value = table.get(id_)
+            if value.__class__ is int:
+                self._materialise(table, [value // _SLOT])
+            return table.get(id_)
 
     def bodies(self, collection: str, ids: Optional[Iterable[str]]) -> List[bytes]:
         with self._lock:
             table = self._bodies.get(collection, {})
-            if ids is None:
-                return list(table.values())
-            return [table[i] for i in ids if i in table]
+            wanted = list(table) if ids is None else [i for i in ids if i in table]
+            self._materialise(table, [v // _SLOT for v in map(table.get, wanted) if v.__class__ is int])
+            return [table[i] for i in wanted]
 
     def ids(self, collection: str) -> List[str]:
         with self._lock:
@@ -103,8 +149,10 @@ class _MemoryEntities:
 
     def reset(self) -> None:
         with self._lock:
-            self._bodies: Dict[str, Dict[str, bytes]] = {}
+            self._bodies: Dict[str, Dict[str, object]] = {}
             self._deleted: Dict[str, set] = {}
+            self._batches: Dict[int, list] = {}
+            self._next_key = 0
 
 
 class _SqliteEntities:
@@ -113,7 +161,7 @@ class _SqliteEntities:
     def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
         self._db, self._lock = db, lock
 
-    def write(self, collection: str, items: Sequence[dict]) -> None:
+    def write(self, collection: str, items: Sequence[dict], raw: Optional[bytes] = None) -> None:
         now = time.time()
         dumps = orjson.dumps
         params = [(collection, item["id"], dumps(item), item.get("is_deleted") is True, now, now) for item in items]
@@ -198,11 +246,12 @@ class Store:
             finally:
                 self._queue.task_done()
 
-    def upsert_many(self, collection: str, items: Sequence[dict]) -> None:
+    def upsert_many(self, collection: str, items: Sequence[dict], raw: Optional[bytes] = None) -> None:
         """Store entities (dicts with an ``id``; ``is_deleted: true`` marks a soft delete); the
-        caller must not change them afterwards (with a file, they are written a moment later)."""
+        caller must not change them afterwards (with a file, they are written a moment later).
+        ``raw``, if given, is the JSON array text ``items`` was parsed from (exactly)."""
         if self._queue is None:
-            self._entities.write(collection, items)
+            self._entities.write(collection, items, raw)
         else:
             self._queue.put((collection, items))
 

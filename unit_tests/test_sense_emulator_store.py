@@ -98,3 +98,26 @@ def test_file_database_is_plain_json_text(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM entities").fetchone() == (2,)
 
+
+
+def test_batches_posted_as_json_text_are_read_back_and_released():
+    store = Store()
+    memory = store._entities  # white box: the batch texts it keeps
+    raw1 = b'[{"id":"a","n":1},{"id":"b","n":2.5},{"id":"a","n":3}]'
+    store.upsert_many("leads", orjson.loads(raw1), raw1)
+    raw2 = b'[{"id":"c","is_deleted":true},{"id":"d","s":"caf\\u00e9"}]'
+    store.upsert_many("leads", orjson.loads(raw2), raw2)
+    assert len(memory._batches) == 2
+    assert store.counts() == {"leads": (4, 1)}
+    assert store.ids("leads") == ["a", "b", "c", "d"]
+    assert orjson.loads(store.get("leads", "a")) == {"id": "a", "n": 3}  # the last of a duplicated id
+    assert len(memory._batches) == 1  # the first batch was turned into per-entity JSON
+    store.upsert_many("leads", [{"id": "c"}, {"id": "d"}])  # replaces every entity of the second batch
+    assert len(memory._batches) == 0 and store.counts() == {"leads": (4, 0)}
+    assert [orjson.loads(b) for b in store.bodies("leads")] == [
+        {"id": "a", "n": 3}, {"id": "b", "n": 2.5}, {"id": "c"}, {"id": "d"}]
+    raw3 = b'[{"id":"x"},{"id":"y"}]'
+    store.upsert_many("companies", orjson.loads(raw3), raw3)
+    assert [orjson.loads(b) for b in store.bodies("companies", ["y", "nope", "x"])] == [{"id": "y"}, {"id": "x"}]
+    store.reset()
+    assert memory._batches == {} and store.counts() == {}
