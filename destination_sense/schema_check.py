@@ -257,6 +257,15 @@ def _column_check(prop: dict, check: Check) -> Callable[[list], bool]:
     return column
 
 
+def _possible_classes(prop: dict) -> frozenset:
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    classes = {type(None)} if "null" in types else set()
+    for t in types:
+        classes.update({"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+                        "array": (list,), "null": ()}[t])
+    return frozenset(classes)
+
+
 def _is_plain(prop: dict) -> bool:
     """True when a value's class alone decides validity (no format, length or array rule)."""
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
@@ -272,7 +281,7 @@ class CompiledSchema:
     fields for which ``simple`` is the whole rule (no format, length or array items).
     """
 
-    __slots__ = ("title", "checks", "required", "simple", "plain", "columns", "_plans", "_seen")
+    __slots__ = ("title", "checks", "required", "simple", "plain", "non_plain", "classes", "columns", "_plans", "_seen")
 
     def __init__(self, schema: dict):
         props = schema["properties"]
@@ -283,6 +292,9 @@ class CompiledSchema:
         }
         self.simple: Dict[str, frozenset] = {name: _simple_classes(p) for name, p in props.items()}
         self.plain = frozenset(name for name, p in props.items() if _is_plain(p))
+        self.non_plain = frozenset(props) - self.plain
+        #: Every value class a field may hold (its check decides the rest).
+        self.classes: Dict[str, frozenset] = {name: _possible_classes(p) for name, p in props.items()}
         self.required: Tuple[str, ...] = tuple(schema.get("required", ()))
         self._plans: Dict[tuple, tuple] = {}
         self._seen: set = set()
@@ -308,7 +320,19 @@ class CompiledSchema:
         return tuple(static), tuple(group_list), tuple(checked)
 
     def _errors_direct(self, record: dict) -> List[Tuple[str, str]]:
-        problems: List[Tuple[str, str]] = []
+        # First a class-level pass done by C iteration (one class set per field), then the value
+        # checks of the formatted and array fields only; the field-by-field loop below runs only
+        # for a record with a problem.
+        try:
+            classes = list(map(self.classes.__getitem__, record))
+        except KeyError:
+            classes = None
+        if classes is not None and all(map(frozenset.__contains__, classes, map(type, record.values()))):
+            checks = self.checks
+            problems = [(n, r) for n in self.non_plain.intersection(record) if (r := checks[n](record[n])) is not None]
+            if not problems and all(map(record.__contains__, self.required)):
+                return []
+        problems = []
         simple = self.simple
         for name, value in record.items():
             accepted = simple.get(name)
