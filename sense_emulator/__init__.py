@@ -4,6 +4,7 @@ Run it with the ``sense-emulator`` console script (see ``docs/sense-emulator.md`
 
 - ``config``: options and their defaults;
 - ``app``: the routes and the behaviour of every operation, independent of the HTTP transport;
+- ``admin``: the ``/_admin`` endpoints (stats, request log, entities, faults, reset, dangling);
 - ``server``: the HTTP/1.1 server and its lifecycle; ``cli``: the command line;
 - ``store`` (SQLite), ``validation``, ``auth`` (tokens), ``faults``, ``stats``, ``references``
   (the dangling-reference check), ``multipart`` (resume uploads);
