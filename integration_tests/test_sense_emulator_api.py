@@ -456,3 +456,28 @@ def test_chunked_request_body(api, sense_emulator):
     assert_accepted(response)
     assert sense_emulator.admin.entity("companies", "chunk") == {"id": "chunk"}
     assert sense_emulator.admin.requests()[-1]["bytes"] == len(b'[{"id": "chunk"}]')
+
+
+def test_concurrent_clients(sense_emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = sense_emulator.token()
+
+    def worker(n):
+        with requests.Session() as s:
+            s.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            statuses = []
+            for k in range(10):
+                batch = [{"id": f"w{n}-{k}-{i}", "first_name": str(n)} for i in range(50)]
+                statuses.append(s.post(f"{sense_emulator.api_url}/candidates", data=gzip.compress(orjson.dumps(batch)),
+                                       headers={"Content-Encoding": "gzip"}).status_code)
+                statuses.append(s.patch(f"{sense_emulator.api_url}/candidates/w{n}-{k}-0", json={"last_name": "L"}).status_code)
+            return statuses
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(worker, range(6)))
+    assert all(code == 201 for statuses in results for code in statuses)
+    assert sense_emulator.admin.counts()["candidates"] == 6 * 10 * 50
+    stats = sense_emulator.admin.collection_stats("candidates")
+    assert stats["requests"] == 6 * 10 * 2 and stats["records"] == 6 * 10 * 51
+    assert sense_emulator.admin.entity("candidates", "w3-7-0") == {"id": "w3-7-0", "first_name": "3", "last_name": "L"}
