@@ -17,7 +17,7 @@ the entity's schema, so records are validated in this one pass.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from destination_sense.entities import Entity

@@ -1,11 +1,19 @@
-"""Console entry point: ``destination-sense spec|check|write``."""
-import sys
+"""Console entry point: ``destination-sense spec|check|discover|write``.
 
-from destination_sense.destination import DestinationSense
+``write`` is dispatched without importing the Airbyte CDK (see ``destination_sense.write``).
+"""
+import sys
 
 
 def run() -> None:
-    DestinationSense().run(sys.argv[1:])
+    args = sys.argv[1:]
+    if args and args[0] == "write":
+        from destination_sense.write import main
+
+        sys.exit(main(args[1:]))
+    from destination_sense.destination import DestinationSense
+
+    DestinationSense().run(args)
 
 
 if __name__ == "__main__":

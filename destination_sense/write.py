@@ -1,0 +1,107 @@
+"""``destination-sense write``: one whole sync, from stdin to Sense, without the Airbyte CDK.
+
+The write path needs none of the CDK (importing it costs ~1.5 s per sync): the console script
+dispatches ``write`` here directly; ``spec``, ``check`` and ``discover`` go through the CDK entry point.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, Iterable, List, Mapping, Optional
+
+import orjson
+
+from destination_sense import __version__
+from destination_sense.auth import TokenProvider
+from destination_sense.catalog import routes_from_catalog
+from destination_sense.config import SenseConfig
+from destination_sense.delivery import Delivery
+from destination_sense.errors import SenseError
+from destination_sense.http_client import SenseClient
+from destination_sense.output import ProtocolOutput
+from destination_sense.retry import RetryPolicy
+from destination_sense.writer import SenseWriter
+
+
+def main(args: List[str]) -> int:
+    """``write --config CONFIG --catalog CATALOG`` with the Airbyte protocol on stdin."""
+    parser = argparse.ArgumentParser(prog="destination-sense write")
+    parser.add_argument("--config", required=True, help="path to the JSON configuration file")
+    parser.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
+    parsed = parser.parse_args(args)
+    output = ProtocolOutput()
+    try:
+        with open(parsed.config, "rb") as f:
+            config = orjson.loads(f.read())
+        with open(parsed.catalog, "rb") as f:
+            catalog = orjson.loads(f.read())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        output.trace_error(f"Could not read the config or catalog file: {exc}", "config_error", exc)
+        return 1
+    if not isinstance(config, dict) or not isinstance(catalog, dict):
+        output.trace_error("The config and the catalog must be JSON objects.", "config_error")
+        return 1
+    exit_code = write_lines(config, catalog, sys.stdin.buffer, output)
+    sys.stdout.flush()
+    return exit_code
+
+
+def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: Optional[RetryPolicy] = None) -> SenseClient:
+    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds)
+    on_token = output.add_secret if output is not None else None
+    tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token)
+    log = output.info if output is not None else (lambda message: None)
+    return SenseClient(config.api_url, tokens, policy=policy, log=log)
+
+
+
+def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: Iterable[bytes], output: ProtocolOutput) -> int:
+    """Run a whole write; returns the process exit code (0 on success)."""
+    secret = config.get("client_secret") if isinstance(config, Mapping) else None
+    output.add_secret(secret if isinstance(secret, str) else None)
+    writer = None
+    started = time.monotonic()
+    try:
+        parsed = SenseConfig.from_mapping(config)
+        routes = routes_from_catalog(catalog, parsed.mapping_table())
+        output.info(
+            f"destination-sense {__version__}: writing {len(routes)} stream(s) to {parsed.api_url} "
+            f"(batches of at most {parsed.batch_size} records / {parsed.max_batch_bytes:,} compressed bytes, "
+            f"flush after {parsed.flush_interval_seconds} s, invalid records: {parsed.on_invalid_record}"
+            f"{', DRY RUN: nothing is sent' if parsed.dry_run else ''})."
+        )
+        for route in routes.values():
+            output.info(f"Stream '{route.label}' → {route.entity.collection} ({route.sync_mode}).")
+        client = None if parsed.dry_run else build_client(parsed, output)
+
+        def delivery_factory(stats, rejections, counts):
+            return Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run)
+
+        writer = SenseWriter(parsed, routes, output, delivery_factory)
+        if client is not None:
+            writer.stats.token_counter = lambda: client.tokens.requests_made
+            # Surface bad credentials before reading any input.
+            client.authenticate()
+        writer.run(lines)
+        return 0
+    except SenseError as exc:
+        _finish_after_failure(writer, output)
+        output.error(str(exc))
+        output.trace_error(str(exc), exc.failure_type, exc)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - reported as a system error trace
+        _finish_after_failure(writer, output)
+        message = f"Unexpected error after {time.monotonic() - started:.0f} s: {type(exc).__name__}: {exc}"
+        output.error(message)
+        output.trace_error(message, "system_error", exc)
+        return 1
+
+
+def _finish_after_failure(writer: Optional[SenseWriter], output: ProtocolOutput) -> None:
+    """Deliver what was queued before the failure (its states may still be echoed), then summarise."""
+    if writer is None:
+        return
+    writer.close_after_failure()
+    for line in writer.stats.summary_lines():
+        output.info(line)
