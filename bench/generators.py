@@ -67,7 +67,7 @@ def candidate_like(i: int, seed: int = 7) -> Dict:
         "internal_user_id": str(rng.randint(1, 500)), "internal_user_id2": str(rng.randint(1, 500)),
         "skills": rng.sample(SKILLS, rng.randint(2, 7)), "categories": rng.sample(SKILLS, 2),
         "specialties": rng.sample(SKILLS, 2), "industries": rng.sample(("Healthcare", "Light Industrial", "IT", "Finance", "Engineering"), 2),
-        "custom_text_block1": " ".join(rng.choices(WORDS, k=rng.randint(110, 170))),
+        "custom_text_block1": " ".join(rng.choices(WORDS, k=rng.randint(60, 110))),
         "custom_array1": rng.sample(SKILLS, 3),
         "custom_boolean1": rng.random() < 0.5, "custom_boolean2": rng.random() < 0.5,
         "custom_float1": round(rng.uniform(10, 120), 2), "custom_float2": round(rng.uniform(0, 1), 3),

@@ -249,7 +249,7 @@ def main() -> None:
             if counts["stored"] != size:
                 notes.append(f"{row['run']}: {counts['stored']:,} records stored, expected {size:,}")
             if args.baselines == "all" or (args.baselines == "smallest" and size == sizes[0]):
-                batch = minimum["min_batch"]  # the largest fixed batch that always fits
+                batch = int(minimum["min_batch"] * 0.98)  # a fixed batch that nearly always fits
                 for baseline in ("naive", "pipeline", "parse"):
                     with start_emulator(token_ttl=args.token_ttl, extra_args=["--log-limit", "1000000"]) as emulator:
                         result = run_baseline(baseline, path, emulator, batch)
