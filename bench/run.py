@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--token-ttl", type=int, default=300)
     parser.add_argument("--baselines", choices=("smallest", "all", "none"), default="smallest")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--source-ats-scale", type=float, default=70, help="bullhorn-emulator --scale for the source-ats read (0: skip)")
     args = parser.parse_args()
 
     rows = []
@@ -259,6 +260,12 @@ def main() -> None:
                     rows.append(brow)
                     print(_format_row(brow), flush=True)
     table = render(rows)
+    if args.source_ats_scale:
+        import source_ats_read
+
+        result = source_ats_read.run(scale=args.source_ats_scale, repeats=3, modes=["full_refresh", "incremental-from-state"],
+                                     log=lambda text: print(text, flush=True))
+        table += "\n\n" + render_source_ats(result)
     print()
     print(table)
     for note in notes:
@@ -303,6 +310,21 @@ def render(rows: List[Dict]) -> str:
             + f" | {r['rss_mb']:.0f} |"
         )
     del by_run
+    return "\n".join(lines)
+
+
+def render_source_ats(result: Dict) -> str:
+    lines = [
+        f"source-ats read from bullhorn-emulator ({result['emulator_records']:,} records, page size {result['page_size']}, "
+        f"{result['workers']} workers; medians of 3 runs):",
+        "",
+        "| mode | records | s | records/s | records/s after start-up | source CPU s | HTTP requests |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mode, data in result["modes"].items():
+        m = data["median"]
+        lines.append(f"| {mode} | {m['records']:,.0f} | {m['wall_s']:.1f} | {m['records_per_s']:,.0f} | "
+                     f"{m['records_per_s_after_startup']:,.0f} | {m['source_cpu_s']:.1f} | {m['http_requests']:.0f} |")
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from destination_sense.rejections import Rejections
 from destination_sense.stage import Stage
 from destination_sense.state import DeliveryCounts, StateMarker
 
-QUEUE_DEPTH = 8
+QUEUE_DEPTH = 4
 
 
 @dataclass

@@ -24,7 +24,7 @@ from destination_sense.stage import Stage
 from destination_sense.state import DeliveryCounts, StateMarker
 from destination_sense.stats import SyncStats
 
-QUEUE_DEPTH = 2
+QUEUE_DEPTH = 1
 #: Concurrent PATCH requests for partial updates.
 UPDATE_CONCURRENCY = 4
 
