@@ -42,6 +42,7 @@ from sense_emulator.testing import start_emulator  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 REFERENCE_LEVEL = 6
+NOTES_MARKER = "<!-- hand-written notes below; --write-docs keeps them -->"
 BIN = Path(sys.executable).parent
 CATALOG = {"streams": [{"stream": {"name": "candidates", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
                         "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
@@ -339,7 +340,10 @@ same machine. Token lifetime {args.token_ttl} s. States: {'every ' + str(args.st
 
 How to read it, and how to reproduce: see [bench/README.md](../bench/README.md).
 """
-    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    path = ROOT / "docs" / "benchmarks.md"
+    if path.exists() and NOTES_MARKER in path.read_text():
+        text += "\n" + NOTES_MARKER + path.read_text().split(NOTES_MARKER, 1)[1]
+    path.write_text(text)
 
 
 if __name__ == "__main__":
