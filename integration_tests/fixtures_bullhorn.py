@@ -19,22 +19,14 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 import pytest
 import requests
 
+from source_ats.streams import STREAM_ENTITY, STREAM_ORDER  # noqa: F401  (re-exported for the tests)
+
 EMULATOR_CLIENT_ID = "emulator-client-id"
 EMULATOR_CLIENT_SECRET = "emulator-client-secret-0001"
 EMULATOR_USERNAME = "api.user"
 EMULATOR_PASSWORD = "emulator-password-0001"
 EMULATOR_REFRESH_TOKEN = "emulator-refresh-token-0001"
 
-STREAM_ORDER = [
-    "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
-    "job_submissions", "placements", "leads", "candidate_certifications", "appointments",
-]
-STREAM_ENTITY = {
-    "corporate_users": "CorporateUser", "candidates": "Candidate", "client_contacts": "ClientContact",
-    "client_corporations": "ClientCorporation", "job_orders": "JobOrder", "job_submissions": "JobSubmission",
-    "placements": "Placement", "leads": "Lead", "candidate_certifications": "CandidateCertification",
-    "appointments": "Appointment",
-}
 
 
 def _script(name: str) -> str:

@@ -24,14 +24,8 @@ from destination_sense.entities import ENTITIES
 from destination_sense.mapping import build_mappings
 from sense_demo.pipe import SyncResult, console_script, run_sync
 from sense_emulator.testing import start_emulator
+from source_ats.streams import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 
-# source-ats streams → Bullhorn entity names (for the ground truth and the touch call)
-BULLHORN_ENTITIES = {
-    "corporate_users": "CorporateUser", "candidates": "Candidate", "client_contacts": "ClientContact",
-    "client_corporations": "ClientCorporation", "job_orders": "JobOrder", "job_submissions": "JobSubmission",
-    "placements": "Placement", "leads": "Lead", "candidate_certifications": "CandidateCertification",
-    "appointments": "Appointment",
-}
 TOUCHED = {"Candidate": 5, "Placement": 3, "JobOrder": 2}
 
 

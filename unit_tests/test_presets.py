@@ -15,6 +15,7 @@ from destination_sense.entities import BY_COLLECTION
 from destination_sense.mapping import PRESETS, build_mappings, load_preset
 from destination_sense.normalize import RecordNormalizer
 from destination_sense.schema_check import compiled
+from source_ats.streams import STREAM_ENTITY
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_SCHEMAS = ROOT / "source_ats" / "schemas"
@@ -64,12 +65,7 @@ def test_none_maps_nothing():
 
 # ---------------------------------------------------------------- bullhorn
 
-BULLHORN_ENTITY = {
-    "corporate_users": "CorporateUser", "candidates": "Candidate", "client_contacts": "ClientContact",
-    "client_corporations": "ClientCorporation", "job_orders": "JobOrder", "job_submissions": "JobSubmission",
-    "placements": "Placement", "leads": "Lead", "candidate_certifications": "CandidateCertification",
-    "appointments": "Appointment",
-}
+BULLHORN_ENTITY = STREAM_ENTITY
 BULLHORN_TARGET = {
     "corporate_users": "internal-users", "candidates": "candidates", "client_contacts": "client-contacts",
     "client_corporations": "companies", "job_orders": "job-orders", "job_submissions": "submissions",
