@@ -223,6 +223,7 @@ def emulator_counts(emulator) -> Dict:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--kinds", nargs="+", default=["candidate", "small"])
@@ -231,7 +232,9 @@ def main() -> None:
     parser.add_argument("--baselines", choices=("smallest", "all", "none"), default="smallest")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--source-ats-scale", type=float, default=70, help="bullhorn-emulator --scale for the source-ats read (0: skip)")
+    parser.add_argument("--out", default=str(OUT), help="folder for the generated data and results (default bench/out)")
     args = parser.parse_args()
+    OUT = Path(args.out)
 
     rows = []
     notes = []

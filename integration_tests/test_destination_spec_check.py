@@ -87,3 +87,14 @@ def test_discover_with_an_unknown_preset_is_a_config_error(tmp_path):
     result = run_command(tmp_path, "discover", {"client_id": "a", "client_secret": "b", "source_preset": "taleo"})
     assert result.returncode != 0
     assert result.errors[0]["failure_type"] == "config_error" and "taleo" in result.errors[0]["message"]
+
+
+def test_write_with_a_bad_mapping_fails_before_sending(sense_emulator, tmp_path):
+    from integration_tests.destination_harness import catalog, record, run_write
+
+    config = config_for(sense_emulator, source_preset="bullhorn", mappings={"candidates": {"fields": {"first_name": "firstName", "favourite": "x"}}})
+    result = run_write(tmp_path, config, catalog("candidates"), [record("candidates", {"id": 1, "firstName": "A"})])
+    assert result.returncode != 0
+    (error,) = result.errors
+    assert error["failure_type"] == "config_error" and "favourite" in error["message"] and "candidates" in error["message"]
+    assert [r for r in sense_emulator.admin.requests() if r["method"] == "POST" and r.get("collection")] == []

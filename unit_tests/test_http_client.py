@@ -84,3 +84,13 @@ def test_wrong_api_url_is_a_config_error():
         m.post(f"{API}/candidates", status_code=404, text="Not Found")
         with pytest.raises(ConfigError, match="api_url"):
             client.post_batch("candidates", b"x")
+
+
+def test_timeouts_and_connection_errors_are_retried():
+    import requests
+
+    with requests_mock.Mocker() as m:
+        client, waits = _client(m)
+        m.post(f"{API}/leads", [{"exc": requests.exceptions.ReadTimeout}, {"exc": requests.exceptions.ConnectionError}, {"status_code": 201, "json": {}}])
+        outcome = client.post_batch("leads", b"x")
+        assert outcome.accepted and outcome.retries == 2 and len(waits) == 2
