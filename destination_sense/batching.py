@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+import orjson
+
 try:  # zlib-ng: same API and gzip output as zlib, faster
     from zlib_ng import zlib_ng as _deflate
 except ImportError:  # pragma: no cover - zlib-ng is a declared dependency
@@ -43,7 +45,7 @@ NEAR_LIMIT_MARGIN = 256
 class Item:
     """One record in a batch: its serialised JSON and what identifies it in reports."""
 
-    data: bytes
+    data: Optional[bytes]  # None once the batch's body is built (see GzipBatch.body)
     entity_id: str
     stream: Any
     position: int
@@ -258,7 +260,11 @@ class GzipBatch:
         return self.add(item)
 
     def body(self) -> bytes:
-        """The finished gzip body (computed once)."""
+        """The finished gzip body (computed once).
+
+        Once the body exists, the records' raw JSON is released: a finished batch waiting for or
+        in delivery holds only its compressed body (memory ~5 × smaller). The rare split after a
+        413 or 400 gets the records back from the body (``restore_raw``)."""
         if self._finished is None:
             if not self.items:
                 raise ValueError("empty batch")
@@ -267,10 +273,23 @@ class GzipBatch:
             self._finished = b"".join(self._out) + tail
             self._out = []
             self._comp = None
+            for item in self.items:
+                item.data = None
         return self._finished
+
+    def restore_raw(self) -> None:
+        """Give the items their raw JSON back, decoded from the finished body."""
+        if self._finished is None or all(item.data is not None for item in self.items):
+            return
+        records = orjson.loads(_deflate.decompress(self._finished, 31))
+        if len(records) != len(self.items):  # pragma: no cover - the body is built from the items
+            raise AssertionError("body and items disagree")
+        for item, record in zip(self.items, records):
+            item.data = orjson.dumps(record)
 
     def rebuilt(self, items: List[Item]) -> "GzipBatch":
         """A new batch of the same collection holding ``items`` (used after 400 and 413 answers)."""
+        self.restore_raw()
         batch = GzipBatch(self.collection, self.max_records, self.max_bytes, self.level, self.ratio)
         if batch.extend(items) != len(items):
             raise AssertionError("a subset of a batch must fit")

@@ -115,3 +115,16 @@ def test_a_record_near_the_limit_is_checked_alone():
     noise = rng.randbytes(300_000).hex().encode()  # ~300 kB after compression
     with pytest.raises(RecordTooLarge):
         check_fits_alone(noise, 256_000)
+
+
+def test_raw_records_are_released_once_compressed_and_restored_for_a_split():
+    items = _records(40, words=20)
+    originals = [item.data for item in items]
+    batch = GzipBatch("candidates", 500, 256_000)
+    assert batch.extend(items) == 40
+    body = batch.body()
+    assert all(item.data is None for item in batch.items)
+    half = batch.rebuilt(batch.items[:20])
+    assert [item.data for item in batch.items] == originals  # byte for byte
+    assert orjson.loads(gzip.decompress(half.body())) == [orjson.loads(d) for d in originals[:20]]
+    assert batch.body() is body
