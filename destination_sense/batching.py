@@ -6,12 +6,10 @@ knows its compressed size exactly whenever a decision depends on it:
 
 - ``extend(items)`` compresses runs of records at once. A run is sized from the compression ratio
   observed so far to fill most of the remaining room, and is ended with a ``Z_SYNC_FLUSH``, after
-  which the size is exact. If a run would overflow, the compressor is rolled back to a copy taken
-  before it and a smaller run is tried. So a batch of ~500 records costs a handful of compressor
-  calls, each large enough to run without the GIL.
-- ``add(item)`` appends one record: while the exact size plus every pending byte uncompressed (a bound
-  that always holds) stays under the limit it is only buffered; otherwise the record is tried on a
-  copy of the compressor state and left for the next batch if the body would exceed the limit.
+  which the size is exact. If a run could overflow, the compressor state is copied first; if it
+  does overflow, the copy is restored and the records go one at a time from there, each kept only
+  if the finished body would still fit. So a batch of ~500 records costs a handful of compressor
+  calls, each large enough to run without the GIL. ``add(item)`` is ``extend`` of one record.
 
 A batch is therefore filled as close to the byte limit as a record boundary allows, without
 recompressing it. Only rare events rebuild a batch from the retained raw records: a second version
@@ -34,8 +32,6 @@ except ImportError:  # pragma: no cover - zlib-ng is a declared dependency
 FINISH_RESERVE = 24
 #: A run is sized to fill this share of the remaining room, by the observed ratio.
 RUN_FILL = 0.85
-#: Raw bytes buffered by ``add`` before they are compressed.
-CHUNK_BYTES = 64 * 1024
 DEFAULT_LEVEL = 6
 #: A record whose JSON is at least this close to the byte limit is checked alone before batching.
 NEAR_LIMIT_MARGIN = 256
@@ -94,8 +90,6 @@ class GzipBatch:
         self._comp = _deflate.compressobj(self.level, _deflate.DEFLATED, 31)
         self._out: List[bytes] = []
         self._out_len = 0
-        self._pending: List[bytes] = []
-        self._pending_len = 0
         self._fed_raw = 0  # raw bytes compressed and flushed so far
         self._raw_total = 0
         self._careful = False
@@ -118,7 +112,7 @@ class GzipBatch:
 
     @property
     def compressed_bytes(self) -> int:
-        """Exact compressed size of what has been flushed (pending bytes excluded)."""
+        """Exact compressed size so far (before the closing bytes)."""
         return self._out_len
 
     @property
@@ -140,13 +134,6 @@ class GzipBatch:
         self._out_len += len(chunk)
         self._fed_raw += raw_len
 
-    def _flush_pending(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_len = 0
-            self._commit(self._compress(data), len(data))
-
     def _piece(self, item: Item, first: bool) -> bytes:
         return (b"[" if first else b",") + item.data
 
@@ -161,36 +148,19 @@ class GzipBatch:
 
         Raises ``RecordTooLarge`` when the item alone cannot fit in an empty batch.
         """
-        if self._finished is not None:
-            raise RuntimeError("batch already finished")
-        previous = self._ids.get(item.entity_id)
-        if previous is not None:
-            return self._replace(previous, item)
-        if len(self.items) >= self.max_records:
-            return False
-        piece = self._piece(item, not self.items)
-        if not self._careful:
-            # Pessimistic: pending bytes might not compress at all. Compress them (exact size) when
-            # the chunk is full or when the pessimistic bound reaches the limit.
-            size = self._pending_len + len(piece)
-            if size > self._room or size > CHUNK_BYTES:
-                self._flush_pending()
-                size = len(piece)
-            if size <= self._room:
-                self._pending.append(piece)
-                self._pending_len += len(piece)
-                self._accept(item, len(piece))
-                return True
-            self._careful = True
-        return self._try_run([item], [piece])
+        return self.extend((item,)) == 1
 
     def _try_run(self, run: Sequence[Item], pieces: Sequence[bytes]) -> bool:
-        """Compress ``run`` on a copy of the state; keep it if the batch still fits, else roll back."""
-        self._flush_pending()
-        snapshot = self._comp.copy()
+        """Compress ``run``; keep it if the batch still fits, else roll back to a copy of the state.
+
+        No copy is taken when the run fits even uncompressed (deflate adds at most a few bytes per
+        16 KiB): it cannot overflow."""
         data = b"".join(pieces)
+        snapshot = None if len(data) + len(data) // 1024 + 64 <= self._room else self._comp.copy()
         chunk = self._compress(data)
         if len(chunk) > self._room:
+            if snapshot is None:  # pragma: no cover - excluded by the bound above
+                raise AssertionError("a run that fitted uncompressed overflowed")
             self._comp = snapshot
             if not self.items and len(run) == 1:
                 raise RecordTooLarge(
@@ -209,14 +179,20 @@ class GzipBatch:
             raise RuntimeError("batch already finished")
         i, n = start, len(items)
         while i < n:
-            if len(self.items) >= self.max_records:
-                return i
-            if self._careful or items[i].entity_id in self._ids:
-                if not self.add(items[i]):
+            item = items[i]
+            previous = self._ids.get(item.entity_id)
+            if previous is not None:  # a later version of a record already in the batch
+                if not self._replace(previous, item):
                     return i
                 i += 1
                 continue
-            self._flush_pending()
+            if len(self.items) >= self.max_records:
+                return i
+            if self._careful:
+                if not self._try_run((item,), (self._piece(item, not self.items),)):
+                    return i
+                i += 1
+                continue
             ratio = self.ratio or 1.0
             budget = self._room * RUN_FILL / ratio
             run: List[Item] = []
@@ -268,7 +244,6 @@ class GzipBatch:
         if self._finished is None:
             if not self.items:
                 raise ValueError("empty batch")
-            self._flush_pending()
             tail = self._comp.compress(b"]") + self._comp.flush(_deflate.Z_FINISH)
             self._finished = b"".join(self._out) + tail
             self._out = []

@@ -25,6 +25,7 @@ from airbyte_cdk.models import (
     Status,
 )
 
+from destination_sense.catalog import SUPPORTED_MODES
 from destination_sense.config import CONNECTION_SPECIFICATION, SenseConfig
 from destination_sense.discover import destination_catalog
 from destination_sense.entities import ENTITIES
@@ -44,12 +45,7 @@ class DestinationSense(Destination):
             documentationUrl=DOCUMENTATION_URL,
             connectionSpecification=CONNECTION_SPECIFICATION,
             supportsIncremental=True,
-            supported_destination_sync_modes=[
-                DestinationSyncMode.append,
-                DestinationSyncMode.append_dedup,
-                DestinationSyncMode.update,
-                DestinationSyncMode.soft_delete,
-            ],
+            supported_destination_sync_modes=[DestinationSyncMode(mode) for mode in SUPPORTED_MODES],
         )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:

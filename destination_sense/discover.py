@@ -12,14 +12,15 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List
 
+from destination_sense.catalog import SOFT_DELETE_MODE, UPDATE_MODE
 from destination_sense.entities import ENTITIES
 
 MATCHING_KEYS = [["id"]]
-OPERATION_MODES = ("append_dedup", "update", "soft_delete")
+OPERATION_MODES = ("append_dedup", UPDATE_MODE, SOFT_DELETE_MODE)
 
 
 def _operation_schema(schema: Dict[str, Any], mode: str) -> Dict[str, Any]:
-    if mode == "soft_delete":
+    if mode == SOFT_DELETE_MODE:
         return {"type": "object", "additionalProperties": False, "properties": {"id": copy.deepcopy(schema["properties"]["id"])}}
     out = copy.deepcopy(schema)
     out.pop("$schema", None)

@@ -299,17 +299,13 @@ class RecordNormalizer:
         if deleted and self.has_is_deleted:
             out["is_deleted"] = True
         entity_id = out.get("id")
-        if entity_id is None:
-            if "id" not in problems_fields(problems):
-                problems.append(("id", "is required" if "id" not in data else "must not be null"))
-        elif not entity_id:
-            problems.append(("id", "must not be empty"))
+        if "id" not in data:
+            problems.append(("id", "is required"))
+        elif "id" in out and not entity_id:  # (an id that could not be coerced is reported above)
+            problems.append(("id", "must not be null" if entity_id is None else "must not be empty"))
         for name, limit in self.max_lengths.items():
             value = out.get(name)
             if value is not None and len(value) > limit:
                 problems.append((name, f"longer than {limit:,} characters ({len(value):,})"))
         return out, problems
 
-
-def problems_fields(problems: Problems) -> set:
-    return {name for name, _ in problems}

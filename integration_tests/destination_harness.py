@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +10,9 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import orjson
 
-DESTINATION = str(Path(sys.executable).with_name("destination-sense"))
+from sense_demo.pipe import connector_env, console_script
+
+DESTINATION = console_script("destination-sense")
 
 
 def config_for(emulator, **overrides) -> Dict[str, Any]:
@@ -88,12 +88,6 @@ def _write_json(path: Path, data: Any) -> str:
     return str(path)
 
 
-def _env() -> Dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DEPLOYMENT_MODE", None)
-    return env
-
-
 def run_write(
     tmp_path: Path,
     config: Dict[str, Any],
@@ -108,11 +102,11 @@ def run_write(
     args = [DESTINATION, "write", "--config", config_path, "--catalog", catalog_path]
     if pace is None:
         data = b"".join(orjson.dumps(m) + b"\n" for m in messages)
-        proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=_env())
+        proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=connector_env())
         return RunResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=_env())
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=connector_env())
         for message in messages:
             proc.stdin.write(orjson.dumps(message) + b"\n")
             proc.stdin.flush()
@@ -126,5 +120,5 @@ def run_command(tmp_path: Path, command: str, config: Optional[Dict[str, Any]] =
     args = [DESTINATION, command]
     if config is not None:
         args += ["--config", _write_json(tmp_path / f"{command}-config.json", config)]
-    proc = subprocess.run(args, capture_output=True, timeout=timeout, env=_env())
+    proc = subprocess.run(args, capture_output=True, timeout=timeout, env=connector_env())
     return RunResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())

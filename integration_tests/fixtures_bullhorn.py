@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 import pytest
 import requests
 
+from sense_demo.pipe import connector_env
 from source_ats.streams import STREAM_ENTITY, STREAM_ORDER  # noqa: F401  (re-exported for the tests)
 
 EMULATOR_CLIENT_ID = "emulator-client-id"
@@ -212,8 +213,7 @@ def run_source_ats(verb: str, config: Dict[str, Any], workdir: Path, catalog: Op
         state_path.write_text(json.dumps(list(state)))
         cmd += ["--state", str(state_path)]
     cmd += list(extra_args)
-    run_env = dict(os.environ)
-    run_env.pop("DEPLOYMENT_MODE", None)
+    run_env = connector_env()
     run_env.update(env or {})
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=run_env)
     messages = []

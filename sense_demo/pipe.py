@@ -55,7 +55,9 @@ class SyncResult:
         return list(latest.values())
 
 
-def _env() -> Dict[str, str]:
+def connector_env() -> Dict[str, str]:
+    """The environment to run a connector in: this one, without DEPLOYMENT_MODE (the CDK's cloud
+    mode refuses loopback hosts such as the emulators)."""
     env = dict(os.environ)
     env.pop("DEPLOYMENT_MODE", None)
     return env
@@ -84,8 +86,8 @@ def run_sync(
     result = SyncResult()
     started = time.monotonic()
     with open(workdir / "source.stderr", "wb") as source_err, open(workdir / "destination.stderr", "wb") as dest_err:
-        src = subprocess.Popen(source_cmd, stdout=subprocess.PIPE, stderr=source_err, env=_env())
-        dst = subprocess.Popen(destination_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=dest_err, env=_env())
+        src = subprocess.Popen(source_cmd, stdout=subprocess.PIPE, stderr=source_err, env=connector_env())
+        dst = subprocess.Popen(destination_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=dest_err, env=connector_env())
 
         def read_destination() -> None:
             for line in dst.stdout:
