@@ -98,8 +98,9 @@ BY_COLLECTION: Dict[str, Entity] = {e.collection: e for e in ENTITIES}
 COLLECTIONS: Tuple[str, ...] = tuple(e.collection for e in ENTITIES)
 
 
-def _squash(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name).lower()
+def squash_name(name: str) -> str:
+    """A stream or entity name compared case-insensitively, ignoring spaces, ``_``, ``-`` and ``.``."""
+    return re.sub(r"[\s_\-.]+", "", name).lower()
 
 
 def _singular(squashed: str) -> str:
@@ -112,7 +113,7 @@ def _singular(squashed: str) -> str:
 
 _BY_SQUASHED: Dict[str, Entity] = {}
 for _e in ENTITIES:
-    for _key in (_squash(_e.collection), _squash(_e.name)):
+    for _key in (squash_name(_e.collection), squash_name(_e.name)):
         _BY_SQUASHED[_key] = _e
         _BY_SQUASHED[_singular(_key)] = _e
 
@@ -125,7 +126,7 @@ def entity_for_name(name: str) -> Optional[Entity]:
     """
     if not name:
         return None
-    key = _squash(name)
+    key = squash_name(name)
     return _BY_SQUASHED.get(key) or _BY_SQUASHED.get(_singular(key))
 
 

@@ -12,11 +12,10 @@ field not sent is cleared in Sense: whatever should be kept must be mapped (docs
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from destination_sense.entities import Entity, entity_for_name, valid_names
+from destination_sense.entities import Entity, entity_for_name, squash_name, valid_names
 from destination_sense.errors import ConfigError
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression, describe
 
@@ -65,10 +64,6 @@ class StreamMapping:
         return f"StreamMapping({self.stream!r} → {self.entity.collection}, {len(self._table)} fields)"
 
 
-def _squash(name: str) -> str:
-    return re.sub(r"[\s_\-.]+", "", name).lower()
-
-
 class MappingTable(Dict[str, StreamMapping]):
     """``{source stream name: StreamMapping}`` with a forgiving ``lookup``."""
 
@@ -77,9 +72,9 @@ class MappingTable(Dict[str, StreamMapping]):
         found = self.get(stream)
         if found is not None:
             return found
-        key = _squash(stream)
+        key = squash_name(stream)
         for name, mapping in self.items():
-            if _squash(name) == key:
+            if squash_name(name) == key:
                 return mapping
         return None
 
@@ -117,8 +112,8 @@ def _match_stream(streams: Iterable[str], name: str) -> Optional[str]:
     streams = list(streams)
     if name in streams:
         return name
-    key = _squash(name)
-    return next((s for s in streams if _squash(s) == key), None)
+    key = squash_name(name)
+    return next((s for s in streams if squash_name(s) == key), None)
 
 
 def _merge(preset_name: str, preset: dict, overrides: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
