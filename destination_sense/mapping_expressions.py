@@ -15,7 +15,10 @@ An expression is compiled once into a closure ``getter(record) -> value``; a get
   text; unmapped values are kept), and a default used when the result is missing or null;
 - ``{"concat": [<expression>, ...], "sep": " "}``: the present, non-empty parts as text,
   joined with ``sep`` (default ``""``); missing when no part is present;
-- ``{"coalesce": [<expression>, ...]}``: the first part that is present and not null.
+- ``{"coalesce": [<expression>, ...]}``: the first part that is present and not null;
+- ``{"sum": [<expression>, ...], "times": [1, 60000]}``: the sum of numeric parts, each multiplied
+  by its factor (default 1), e.g. a start in epoch milliseconds plus a duration in minutes;
+  missing when a part is missing, null when a part is null.
 
 Conversions: ``epoch_ms``, ``epoch_s`` (numbers → ISO 8601 date-time in UTC), ``date_string``
 (alias ``iso``: a date or date-time text → ISO 8601 date-time), ``date`` (→ ``YYYY-MM-DD``),
@@ -58,7 +61,7 @@ _STEP_RE = re.compile(r"\[([^\]]*)\]")
 _INDEX_RE = re.compile(r"-?\d+\Z")
 
 
-def _parse_path(text: str) -> List[Tuple[str, Any]]:
+def parse_path(text: str) -> List[Tuple[str, Any]]:
     """``"a.b[0][type=x].c[*]"`` → [("key","a"),("key","b"),("index",0),("match",("type","x")),…]."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("a path must be a non-empty string")
@@ -155,7 +158,7 @@ def _identity(value: Any) -> Any:
 
 
 def compile_path(text: str) -> Getter:
-    steps = _parse_path(text)
+    steps = parse_path(text)
     # Fast paths for the common shapes: one key, two keys.
     if len(steps) == 1 and steps[0][0] == "key":
         key = steps[0][1]
@@ -328,6 +331,7 @@ _FORM_KEYS = {
     "path": {"path", "convert", "sep", "map", "default"},
     "concat": {"concat", "sep"},
     "coalesce": {"coalesce"},
+    "sum": {"sum", "times"},
 }
 
 
@@ -353,6 +357,8 @@ def compile_expression(expr: Any) -> Getter:
         return _compile_concat(expr)
     if form == "coalesce":
         return _compile_coalesce(expr)
+    if form == "sum":
+        return _compile_sum(expr)
     return _compile_path_form(expr)
 
 
@@ -394,6 +400,33 @@ def _compile_coalesce(expr: dict) -> Getter:
     return coalesce
 
 
+def _compile_sum(expr: dict) -> Getter:
+    getters = _parts(expr, "sum")
+    factors = expr.get("times", [1] * len(getters))
+    if (not isinstance(factors, list) or len(factors) != len(getters)
+            or not all(f.__class__ in (int, float) for f in factors)):
+        raise ExpressionError("'times' must be a list of numbers, one per part of 'sum'")
+    pairs = tuple(zip(getters, factors))
+
+    def total(record: dict) -> Any:
+        result = 0
+        null = False
+        for getter, factor in pairs:
+            value = getter(record)
+            if value is MISSING:
+                return MISSING
+            if value is None:
+                null = True
+                continue
+            number = _number(value)
+            if number is None or value.__class__ is bool:
+                return value  # not a number: passed on, so the record is rejected naming the field
+            result += number * factor
+        return None if null else result
+
+    return total
+
+
 def _compile_path_form(expr: dict) -> Getter:
     inner = compile_expression(expr["path"])
     sep = expr.get("sep")
@@ -429,6 +462,37 @@ def _compile_path_form(expr: dict) -> Getter:
     return compute
 
 
+def expression_reads(expr: Any) -> List[Tuple[str, Tuple[str, ...]]]:
+    """Every path an expression reads, each with the conversions applied to its value, in order.
+
+    ``{"path": {"coalesce": ["a", "b"]}, "convert": "epoch_ms"}`` → ``[("a", ("epoch_ms",)),
+    ("b", ("epoch_ms",))]``; a value map shows as ``"map"`` after the conversions, concatenated parts
+    as ``"concat"`` (read as text); constants read nothing. For checking a mapping against a source's declared schema (``source_schema``).
+    """
+    out: List[Tuple[str, Tuple[str, ...]]] = []
+
+    def walk(node: Any, after: Tuple[str, ...]) -> None:
+        if isinstance(node, str):
+            out.append((node, after))
+        elif isinstance(node, dict):
+            if "coalesce" in node:
+                for part in node["coalesce"]:
+                    walk(part, after)
+            elif "concat" in node:
+                for part in node["concat"]:
+                    walk(part, ("concat",) + after)
+            elif "sum" in node:
+                for part in node["sum"]:
+                    walk(part, ("sum",) + after)
+            elif "path" in node:
+                names = node.get("convert", [])
+                names = ([names] if isinstance(names, str) else list(names)) + (["map"] if "map" in node else [])
+                walk(node["path"], tuple(names) + after)
+
+    walk(expr, ())
+    return out
+
+
 def describe(expr: Any) -> str:
     """A short human-readable rendering of an expression, for docs and messages."""
     if isinstance(expr, str):
@@ -443,6 +507,9 @@ def describe(expr: Any) -> str:
         return f"concat({inner}{', sep=' + repr(sep) if sep else ''})"
     if "coalesce" in expr:
         return "first of(" + ", ".join(describe(part) for part in expr["coalesce"]) + ")"
+    if "sum" in expr:
+        factors = expr.get("times", [1] * len(expr["sum"]))
+        return " + ".join(describe(part) + ("" if f == 1 else f" × {f}") for part, f in zip(expr["sum"], factors))
     text = describe(expr.get("path"))
     names = expr.get("convert", [])
     for name in [names] if isinstance(names, str) else names:

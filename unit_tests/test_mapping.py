@@ -5,7 +5,9 @@ import pytest
 
 from destination_sense.errors import ConfigError
 from destination_sense.mapping import PRESETS, MappingTable, StreamMapping, build_mappings, load_preset, mappings_from_config
-from destination_sense.mapping_expressions import CONVERSIONS, MISSING, ExpressionError, compile_expression, describe
+from destination_sense.mapping_expressions import (
+    CONVERSIONS, MISSING, ExpressionError, compile_expression, describe, expression_reads, parse_path,
+)
 
 RECORD = {
     "id": 42,
@@ -171,6 +173,10 @@ def test_conversions_pass_none_and_unusable_values_through():
         ({"concat": ["a"], "sep": 1}, "'sep' must be a string"),
         ({"coalesce": "a"}, "non-empty list"),
         ({"coalesce": ["a", {"path": "b", "convert": "nope"}]}, "unknown conversion"),
+        ({"sum": []}, "non-empty list"),
+        ({"sum": ["a", "b"], "times": [1]}, "one per part"),
+        ({"sum": ["a"], "times": ["x"]}, "list of numbers"),
+        ({"sum": ["a"], "sep": ","}, "unknown key"),
     ],
 )
 def test_malformed_expressions_raise(expr, message):
@@ -185,7 +191,29 @@ def test_describe_renders_every_form():
     assert "first of(a, b)" == describe({"coalesce": ["a", "b"]})
     assert describe({"concat": ["a", "b"], "sep": " "}) == "concat(a, b, sep=' ')"
     assert "default False" in describe({"path": "x", "default": False})
+    assert describe({"sum": ["d", "m"], "times": [1, 60000]}) == "d + m × 60000"
     assert set(CONVERSIONS) >= {"epoch_ms", "epoch_s", "date_string", "date", "join", "split"}
+
+
+def test_sum_adds_scaled_numeric_parts():
+    end = compile_expression({"path": {"sum": ["date", "duration"], "times": [1, 60000]}, "convert": "epoch_ms"})
+    assert end({"date": 1_700_000_000_000, "duration": 60}) == "2023-11-14T23:13:20+00:00"
+    assert end({"date": 1_700_000_000_000, "duration": None}) is None  # a null part gives no sum; null stays null
+    assert compile_expression({"sum": ["a", "b"]})({"a": "2", "b": 1.5}) == 3.5  # numeric text counts
+    assert compile_expression({"sum": ["a", "b"]})({"a": 1}) is MISSING
+    # a part that is not a number is passed on, so the record is rejected naming the field
+    assert compile_expression({"sum": ["a", "b"]})({"a": 1, "b": "soon"}) == "soon"
+    assert compile_expression({"sum": ["a", "b"]})({"a": 1, "b": True}) is True
+
+
+def test_parse_path_and_expression_reads_list_what_an_expression_reads():
+    assert parse_path("a.b[0][type=x].c[*]") == [("key", "a"), ("key", "b"), ("index", 0), ("match", ("type", "x")),
+                                                 ("key", "c"), ("each", None)]
+    expr = {"path": {"coalesce": ["a", {"path": "b", "convert": "not"}]}, "convert": "exists", "map": {"true": 1}}
+    assert expression_reads(expr) == [("a", ("exists", "map")), ("b", ("not", "exists", "map"))]
+    assert expression_reads({"concat": ["x", {"const": "-"}, "y"]}) == [("x", ("concat",)), ("y", ("concat",))]
+    assert expression_reads({"sum": ["d", "m"], "times": [1, 2]}) == [("d", ("sum",)), ("m", ("sum",))]
+    assert expression_reads({"const": 1}) == [] and expression_reads("k") == [("k", ())]
 
 
 # ---------------------------------------------------------------- StreamMapping / build_mappings
