@@ -345,3 +345,55 @@ def test_mapping_doc_tables_are_up_to_date():
     assert script.render_doc(current) == current, "run scripts/generate_mapping_docs.py"
     for preset in PRESETS[1:]:
         assert f"### Preset `{preset}`" in current
+
+
+# ---------------------------------------------------------------- fields mapped after the check against the real catalogs
+
+
+def test_greenhouse_v3_and_v1_shapes_of_the_newly_mapped_fields():
+    table = build_mappings("greenhouse")
+    v3 = to_sense(table, "applications", {"id": 1, "candidate_id": 2, "job_id": 3, "recruiter_id": 4, "coordinator_id": 5,
+                                          "source_id": 6, "rejected_at": "2024-05-01T10:00:00.000Z", "stage_name": "Offer",
+                                          "created_at": "2024-04-01T00:00:00Z"})
+    assert v3["is_archived"] is True and v3["date_end"] == "2024-05-01T10:00:00.000Z"
+    assert (v3["internal_user_id"], v3["internal_user_id2"], v3["custom_text2"]) == ("4", "5", "6")
+    assert to_sense(table, "applications", {"id": 1, "rejected_at": None})["is_archived"] is False
+    v1 = to_sense(table, "applications", {"id": 1, "jobs": [{"id": 9, "name": "Eng"}], "credited_to": {"id": 8},
+                                          "source": {"id": 7, "public_name": "LinkedIn"}, "rejection_reason": {"name": "Not a fit"},
+                                          "applied_at": "2024-04-01T00:00:00Z"})
+    assert (v1["job_order_id"], v1["owner_id"], v1["source"], v1["custom_text2"], v1["comments"]) == ("9", "8", "LinkedIn", "7", "Not a fit")
+    assert v1["date_application"] == "2024-04-01T00:00:00Z"
+    interview_v1 = to_sense(table, "interviews", {"id": 5, "start": {"date": "2024-01-07"}, "organizer": {"id": 1},
+                                                  "interviewers": [{"id": 2}, {"id": 3}]})
+    assert interview_v1["is_all_day"] is True and interview_v1["internal_user_id2"] == "2" and interview_v1["internal_user_id3"] == "3"
+    timed_v1 = to_sense(table, "interviews", {"id": 6, "start": {"date_time": "2024-01-07T15:00:00Z"}})
+    assert timed_v1["is_all_day"] is False and timed_v1["date_start"] == "2024-01-07T15:00:00Z"
+    all_day_v3 = to_sense(table, "interviews", {"id": 7, "all_day_start_on": "2024-01-07", "starts_at": None})
+    assert all_day_v3["is_all_day"] is True and all_day_v3["date_start"] == "2024-01-07T00:00:00+00:00"
+    job_v3 = to_sense(table, "jobs", {"id": 1, "custom_fields": {"employment_type": {"name": "Employment Type", "type": "single_select",
+                                                                                     "value": "Full-time"}}})
+    assert job_v3["employment_type"] == "Full-time"
+    job_v1 = to_sense(table, "jobs", {"id": 1, "keyed_custom_fields": {"employment_type": {"value": "Contract"}},
+                                      "hiring_team": {"recruiters": [{"id": 4}], "hiring_managers": [{"id": 5}]},
+                                      "offices": [{"name": "Boston", "location": {"name": "Boston, MA"}}]})
+    assert (job_v1["employment_type"], job_v1["internal_user_id"], job_v1["internal_user_id2"], job_v1["city"]) == ("Contract", "4", "5", "Boston, MA")
+    offer_v1 = to_sense(table, "offers", {"id": 1, "starts_at": "2024-06-01", "sent_at": "2024-05-01", "version": 2})
+    assert (offer_v1["date_start"], offer_v1["custom_date1"], offer_v1["custom_integer1"]) == ("2024-06-01", "2024-05-01", 2)
+    # nulls inside the tag list are skipped instead of failing the record
+    assert to_sense(table, "candidates", {"id": 1, "tags": ["a", None, "b"]})["custom_array1"] == ["a", "b"]
+
+
+def test_lever_stage_origin_sourced_by_interview_end_and_notes():
+    table = build_mappings("lever")
+    opportunity = to_sense(table, "opportunities", {"id": "o", "stage": "s-1", "origin": "sourced", "sourcedBy": "u-2",
+                                                    "sources": ["LinkedIn", None, "Referral"]})
+    assert (opportunity["status"], opportunity["custom_text1"], opportunity["internal_user_id2"]) == ("s-1", "sourced", "u-2")
+    assert opportunity["custom_array2"] == ["LinkedIn", "Referral"] and opportunity["source"] == "LinkedIn"
+    interview = to_sense(table, "interviews", {"id": "i", "date": MS, "duration": 90, "canceledAt": None})
+    assert interview["date_end"] == "2023-11-14T23:43:20+00:00" and interview["is_archived"] is False
+    assert to_sense(table, "interviews", {"id": "i", "date": MS, "duration": None})["date_end"] is None
+    note = to_sense(table, "notes", {"id": "n", "text": "Called — left a voicemail", "user": "u-1", "secret": True,
+                                     "createdAt": MS, "completedAt": None, "deletedAt": None})
+    assert note == {"id": "n", "type": "Note", "description": "Called — left a voicemail", "owner_id": "u-1", "internal_user_id": "u-1",
+                    "is_private": True, "is_deleted": False, "date_start": "2023-11-14T22:13:20+00:00", "date_task_complete": None,
+                    "date_added": "2023-11-14T22:13:20+00:00"}
