@@ -31,6 +31,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,10 +57,9 @@ SOURCES = {
 
 def python_for(version: str) -> str:
     """An interpreter of that minor version: on PATH, else a pyenv installation."""
-    for candidate in [f"python{version}"]:
-        found = subprocess.run(["sh", "-c", f"command -v {candidate}"], capture_output=True, text=True).stdout.strip()
-        if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
-            return found
+    found = shutil.which(f"python{version}")
+    if found and subprocess.run([found, "-c", "pass"], capture_output=True).returncode == 0:
+        return found
     pyenv = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python")))
     if pyenv:
         return pyenv[-1]
