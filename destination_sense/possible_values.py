@@ -232,7 +232,7 @@ class PossibleValuesPut(DirectItem):
             stats.sent += len(self.contributors)
             delivery.output.info(f"Possible values of {self.collection}.{self.field_name} are unchanged ({len(self.values)} values); not sent.")
             return
-        if current.status_code not in (200, 400):
+        if current.status_code not in (200, 400, 404):  # 400/404: no list to compare with; the PUT decides
             raise SenseError(f"GET {self.path} answered unexpected HTTP {current.status_code}: {current.text[:300]}")
         body = orjson.dumps(self.values)
         response, retries = client.send("PUT", url, {"Content-Type": "application/json"}, body, f"PUT {self.path}")

@@ -230,7 +230,7 @@ class SenseWriter:
         if self.possible_values is not None and key in self.possible_values.routes:
             self.possible_values.add(key, position, record.get("data"))
         elif self.resumes.add(key, position, record):
-            self._handoff_records("candidates")  # the candidates received before are upserted first
+            self._handoff("candidates")  # the candidates received before (upserts or updates) go first
             if self.resumes.full:
                 self._submit_direct(self.resumes.take())
 
