@@ -5,6 +5,7 @@ MAIN_REQUIREMENTS = [
     "airbyte-cdk>=7.39,<8",
     "orjson>=3.10",
     "requests>=2.31",
+    "requests-toolbelt>=1.0",  # MultipartEncoder: resume uploads streamed from disk
     "PyYAML>=6",
     "zlib-ng>=0.5",
 ]

@@ -1,7 +1,9 @@
 """HTTP server emulating Bullhorn's OAuth server, REST login and `query` endpoints."""
 from __future__ import annotations
 
+import base64
 import collections
+import hashlib
 import html
 import json
 import random
@@ -14,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from . import files, picklists
 from .data import DEFAULT_COUNTS, ENTITY_FIELDS, Store, generate
 from .query import QueryError, parse_fields, parse_order_by, parse_where
 
@@ -57,6 +60,7 @@ class EmulatorState:
         self.settings = settings
         self.lock = threading.RLock()
         self.store: Store = generate(settings.seed, settings.counts)
+        self.attachments = files.seed_attachments(settings.seed, self.store)
         self.fields = {entity: {name for name, _ in spec} for entity, spec in ENTITY_FIELDS.items()}
         self.field_kinds = {entity: dict(spec) for entity, spec in ENTITY_FIELDS.items()}
         self.codes: Dict[str, Tuple[str, float, Optional[str]]] = {}
@@ -580,6 +584,11 @@ class Handler(BaseHTTPRequestHandler):
             if self.command == "POST" and isinstance(self._json_body, dict) and "where" in self._json_body:
                 params["where"] = self._json_body["where"]
             return self._send(200, st.query(parts[1], params))
+        if parts[0] == "meta" and len(parts) == 2:
+            base = f"http://{self.headers.get('Host')}/rest-services/{st.settings.corp_token}/"
+            return self._send(200, picklists.entity_meta(parts[1], params.get("fields"), base))
+        if parts[0] in ("entityFiles", "entity", "file") and len(parts) >= 3:
+            return self._files(parts)
         if parts[0] == "ping":
             with st.lock:
                 token = self._session_token(params)
@@ -590,6 +599,28 @@ class Handler(BaseHTTPRequestHandler):
                 st.sessions.pop(self._session_token(params) or "", None)
             return self._send(200, {"logout": "OK"})
         return self._error(404, f"Unsupported REST resource: {rest_path}")
+
+    def _files(self, parts: List[str]) -> None:
+        """``entityFiles/Candidate/{id}``, ``entity/Candidate/{id}/fileAttachments``,
+        ``file/Candidate/{id}/{fileId}`` (base64 JSON) and ``…/{fileId}/raw`` (the bytes)."""
+        st = self.state
+        if parts[1] != "Candidate" or not parts[2].isdigit() or st.store.get("Candidate", int(parts[2])) is None:
+            raise LookupError(f"No such entity: {parts[1]} {parts[2]}")
+        attached = st.attachments.get(int(parts[2]), [])
+        if parts[0] == "entityFiles" and len(parts) == 3:
+            return self._send(200, {"EntityFiles": [a.entity_file() for a in attached]})
+        if parts[0] == "entity" and parts[3:] == ["fileAttachments"]:
+            data = [a.file_attachment() for a in attached]
+            return self._send(200, {"start": 0, "count": len(data), "data": data})
+        if parts[0] == "file" and len(parts) in (4, 5) and parts[3].isdigit() and parts[4:] in ([], ["raw"]):
+            attachment = files.find(st.attachments, int(parts[2]), int(parts[3]))
+            content = attachment.content()
+            if parts[4:] == ["raw"]:
+                disposition = f'attachment; filename="{attachment.name}"'
+                return self._send(200, content, {"Content-Disposition": disposition}, content_type=attachment.content_type)
+            encoded = base64.b64encode(content).decode()
+            return self._send(200, {"File": {"contentType": attachment.content_type, "fileContent": encoded, "name": attachment.name}})
+        raise LookupError(f"Unsupported file resource: {'/'.join(parts)}")
 
     # -------------------------------------------------------------- admin
     def _admin(self, action: str, params: Dict[str, Any]) -> None:
@@ -606,6 +637,12 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 rows = [{"id": r["id"], "dateLastModified": r["dateLastModified"]} for r in st.store.records[entity]]
             return self._send(200, {"entity": entity, "records": rows})
+        if action == "files":
+            # Ground truth for tests: every attachment with its size and sha256.
+            return self._send(200, {"files": [
+                {**a.file_attachment(), "sha256": hashlib.sha256(a.content()).hexdigest()}
+                for attached in st.attachments.values() for a in attached
+            ]})
         if action == "issued-secrets":
             # Every credential the emulator knows or issued, so tests can prove none is logged.
             with st.lock:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from destination_sense.batching import DEFAULT_LEVEL, GzipBatch, Item, RecordTooLarge
+from destination_sense.direct import DirectItem
 from destination_sense.entities import ENTITIES
 from destination_sense.rejections import Rejections
 from destination_sense.stage import Stage
@@ -87,7 +88,7 @@ class Batcher(Stage):
             collections = [item.collection] if item.collection else [e.collection for e in ENTITIES]
             for collection in collections:
                 self._close(collection)
-        elif isinstance(item, Updates):
+        elif isinstance(item, (Updates, DirectItem)):
             self._close(item.collection)  # what came before the updates is sent before them
             self.delivery.submit(item)
         elif isinstance(item, StateMarker):

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 
 from destination_sense.batching import GzipBatch, Item
 from destination_sense.batcher import Updates
+from destination_sense.direct import DirectItem
 from destination_sense.errors import SenseError
 from destination_sense.http_client import EntityError, SenseClient, parse_entity_errors
 from destination_sense.output import ProtocolOutput
@@ -59,6 +60,8 @@ class Delivery(Stage):
             self.output.state(self.counts.decorate(item))
         elif isinstance(item, Updates):
             self._update(item)
+        elif isinstance(item, DirectItem):  # possible values, resume uploads
+            item.deliver(self)
         else:
             self._deliver(item)
 

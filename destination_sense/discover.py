@@ -4,6 +4,7 @@ For each Sense entity, three operations the platform can map streams onto:
 - ``append_dedup``: upsert (POST /v1/{collection}), the entity's full schema;
 - ``update``: partial update (PATCH /v1/{collection}/{id}) of the fields present, the same schema;
 - ``soft_delete``: mark the entity deleted, a schema with only ``id``.
+Plus ``possible_values`` (a field's dropdown options) and ``resumes`` (candidates' resume files).
 ``id`` is the matching key of every operation and is kept out of ``required`` (the platform asks for
 it through ``matching_keys``; records without one are rejected with a clear reason).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List
 
+from destination_sense import possible_values, resume_upload
 from destination_sense.catalog import SOFT_DELETE_MODE, UPDATE_MODE
 from destination_sense.entities import ENTITIES
 
@@ -42,4 +44,6 @@ def destination_catalog() -> Dict[str, Any]:
                     "matching_keys": MATCHING_KEYS,
                 }
             )
+    # not entities: a field's dropdown options and candidates' resume files
+    operations += [copy.deepcopy(possible_values.OPERATION), copy.deepcopy(resume_upload.OPERATION)]
     return {"type": "DESTINATION_CATALOG", "destination_catalog": {"operations": operations}}

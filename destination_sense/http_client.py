@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 from urllib.parse import quote
 
 import orjson
@@ -150,6 +150,11 @@ class SenseClient:
         response, _ = self._request("PATCH", url, {"Content-Type": "application/json"}, body, f"PATCH /{collection}/{{id}}")
         return response
 
+    def send(self, method: str, url: str, headers: dict, body, what: str) -> Tuple[requests.Response, int]:
+        """One request with auth and retries; ``body`` may be a callable giving a fresh body per attempt
+        (a stream read from disk). Returns the response and the number of retries."""
+        return self._request(method, url, headers, body, what)
+
     # ------------------------------------------------------------------
     def _unexpected(self, response: requests.Response, what: str) -> SenseError:
         status = response.status_code
@@ -174,7 +179,7 @@ class SenseClient:
                 response = self.session.request(
                     method,
                     url,
-                    data=body,
+                    data=body() if callable(body) else body,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                     timeout=self.timeout,
                 )

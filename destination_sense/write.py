@@ -21,6 +21,7 @@ from destination_sense.errors import SenseError
 from destination_sense.http_client import SenseClient
 from destination_sense.output import ProtocolOutput
 from destination_sense.retry import RetryPolicy
+from destination_sense.side_streams import split_catalog
 from destination_sense.writer import SenseWriter
 
 
@@ -64,21 +65,25 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
     started = time.monotonic()
     try:
         parsed = SenseConfig.from_mapping(config)
-        routes = routes_from_catalog(catalog, parsed.mapping_table())
+        table = parsed.mapping_table()
+        catalog, side_routes = split_catalog(catalog, parsed.source_preset, table)  # possible values, resumes
+        routes = routes_from_catalog(catalog, table)
         output.info(
-            f"destination-sense {__version__}: writing {len(routes)} stream(s) to {parsed.api_url} "
+            f"destination-sense {__version__}: writing {len(routes) + len(side_routes)} stream(s) to {parsed.api_url} "
             f"(batches of at most {parsed.batch_size} records / {parsed.max_batch_bytes:,} compressed bytes, "
             f"flush after {parsed.flush_interval_seconds} s, invalid records: {parsed.on_invalid_record}"
             f"{', DRY RUN: nothing is sent' if parsed.dry_run else ''})."
         )
         for route in routes.values():
             output.info(f"Stream '{route.label}' → {route.entity.collection} ({route.sync_mode}).")
+        for line in side_routes.describe():
+            output.info(line)
         client = None if parsed.dry_run else build_client(parsed, output)
 
         def delivery_factory(stats, rejections, counts):
             return Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run)
 
-        writer = SenseWriter(parsed, routes, output, delivery_factory)
+        writer = SenseWriter(parsed, routes, output, delivery_factory, side_routes=side_routes)
         if client is not None:
             writer.stats.token_counter = lambda: client.tokens.requests_made
             # Surface bad credentials before reading any input.

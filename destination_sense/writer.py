@@ -21,6 +21,7 @@ import orjson
 
 from destination_sense.batcher import Batcher, Flush, Records, Updates
 from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
+from destination_sense import side_streams
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
 from destination_sense.entities import BY_COLLECTION, ENTITIES
@@ -76,6 +77,7 @@ class SenseWriter:
         delivery_factory,
         clock=time.monotonic,
         level: int = DEFAULT_LEVEL,
+        side_routes=None,
     ):
         self.config = config
         self.output = output
@@ -92,6 +94,8 @@ class SenseWriter:
         self.pending_bytes: Dict[str, int] = {e.collection: 0 for e in ENTITIES}
         self.pending_updates: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
         self.oldest: Dict[str, Optional[float]] = {e.collection: None for e in ENTITIES}
+        # Streams that are not entity records (destination_sense.side_streams): possible values, resumes.
+        self.possible_values, self.resumes, self.side_positions = side_streams.collectors(side_routes, self.stats, self._reject_side)
         self._lock = threading.Lock()
         self._stop_timer = threading.Event()
         self._timer = threading.Thread(target=self._tick, name="sense-flush-timer", daemon=True)
@@ -158,9 +162,14 @@ class SenseWriter:
         key = (record.get("namespace") or None, record.get("stream") or "")
         writer = self.streams.get(key)
         if writer is None:
+            if key in self.side_positions:
+                self._side_record(key, record)
+                return
             raise ConfigError(f"Received a record for stream '{stream_label(key)}', which is not in the configured catalog.")
         writer.position += 1
         collection = writer.collection
+        if self.possible_values is not None and collection in self.possible_values.pending:
+            self._submit_direct(self.possible_values.take(collection))  # possible values before the records
         self.read_counts.received[key] += 1
         self.stats[collection].received += 1
         data = record.get("data")
@@ -214,6 +223,25 @@ class SenseWriter:
         self.read_counts.rejected[writer.key] += 1
         self.rejections.reject(writer.collection, writer.key, writer.position, entity_id, problems)
 
+    def _side_record(self, key: StreamKey, record: dict) -> None:
+        self.side_positions[key] += 1
+        position = self.side_positions[key]
+        self.read_counts.received[key] += 1
+        if self.possible_values is not None and key in self.possible_values.routes:
+            self.possible_values.add(key, position, record.get("data"))
+        elif self.resumes.add(key, position, record):
+            self._handoff("candidates")  # the candidates received before (upserts or updates) go first
+            if self.resumes.full:
+                self._submit_direct(self.resumes.take())
+
+    def _reject_side(self, collection: str, key: StreamKey, position: int, record_id, problems) -> None:
+        self.read_counts.rejected[key] += 1
+        self.rejections.reject(collection, key, position, record_id, problems)
+
+    def _submit_direct(self, items) -> None:
+        for item in items:
+            self.batcher.submit(item)
+
     def _state(self, state: dict) -> None:
         self._flush_all()
         self.batcher.submit(self.read_counts.marker(state))
@@ -245,9 +273,13 @@ class SenseWriter:
             self.batcher.submit(Updates(collection, updates))
 
     def _flush_all(self) -> None:
+        if self.possible_values is not None:
+            self._submit_direct(self.possible_values.take())
         for entity in ENTITIES:  # the published order
             self._handoff(entity.collection)
             self.oldest[entity.collection] = None
+        if self.resumes is not None:
+            self._submit_direct(self.resumes.take())
         self.batcher.submit(Flush(None))
 
     def _flush_aged(self) -> None:

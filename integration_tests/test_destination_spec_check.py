@@ -73,7 +73,7 @@ def test_discover_prints_the_destination_catalog(tmp_path):
     assert raw["type"] == Type.DESTINATION_CATALOG.value
     # valid for the protocol models the CDK is built on (the CDK's own AirbyteMessage lacks this field)
     operations = Serializer(DestinationCatalog).load(raw["destination_catalog"]).operations
-    assert len(operations) == 30
+    assert len(operations) == 32  # ten entities × three operations, possible values, resumes
     by_key = {(op.object_name, op.sync_mode.value): op for op in operations}
     upsert = by_key[("candidates", "append_dedup")]
     assert upsert.matching_keys == [["id"]]
@@ -81,6 +81,10 @@ def test_discover_prints_the_destination_catalog(tmp_path):
     assert len(upsert.json_schema["properties"]) == 185
     assert set(by_key[("placements", "soft_delete")].json_schema["properties"]) == {"id"}
     assert by_key[("job-orders", "update")].json_schema["properties"]["description"]["maxLength"] == 1_500_000
+    values = by_key[("possible_values", "append")]
+    assert values.matching_keys == [["entity", "field_name"]]
+    assert set(values.json_schema["properties"]) == {"entity", "field_name", "values"}
+    assert by_key[("resumes", "append")].matching_keys == [["candidate_id", "resume_id"]]
 
 
 def test_discover_with_an_unknown_preset_is_a_config_error(tmp_path):

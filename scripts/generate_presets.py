@@ -249,6 +249,25 @@ def _numbered(properties, prefix: str) -> int:
     return max((int(m.group(1)) for name in properties if (m := pattern.match(name))), default=0)
 
 
+#: Bullhorn entity → the source-ats stream that reads it (for possible values: the Sense field of a
+#: picklist is the one that stream's mapping fills from the picklist's Bullhorn field).
+ENTITY_STREAMS = {
+    "CorporateUser": "corporate_users", "Candidate": "candidates", "ClientContact": "client_contacts",
+    "ClientCorporation": "client_corporations", "JobOrder": "job_orders", "JobSubmission": "job_submissions",
+    "Placement": "placements", "Lead": "leads", "CandidateCertification": "candidate_certifications",
+    "Appointment": "appointments",
+}
+#: source-ats's candidate_files (Bullhorn fileAttachments) → the resume upload's form fields.
+RESUME_FIELDS = {
+    "candidate_id": "candidate.id",
+    "resume_id": "id",
+    "file_name": "name",
+    "file_extension": "fileExtension",
+    "date_created": ms("dateAdded"),
+    "date_updated": ms("dateAdded"),  # Bullhorn does not modify an attachment; a new one replaces it
+}
+
+
 def build() -> dict:
     streams = {}
     for stream, (collection, named) in STREAMS.items():
@@ -264,6 +283,8 @@ def build() -> dict:
         "description": "The streams of source-ats (Bullhorn REST entities, Bullhorn field names, epoch-millisecond dates).",
         "generated_by": "scripts/generate_presets.py",
         "streams": streams,
+        "possible_values": {"stream": "picklist_options", "entities": ENTITY_STREAMS},
+        "resumes": {"stream": "candidate_files", "fields": RESUME_FIELDS},
     }
 
 

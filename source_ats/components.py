@@ -480,3 +480,35 @@ class BullhornOffsetIncrement(OffsetIncrement):
         super().__post_init__(parameters)
         if self._page_size is not None and not isinstance(self.page_size, int):
             self.page_size = int(str(self._page_size.eval(self.config)).strip())
+
+
+@dataclass
+class BullhornPicklistExtractor(RecordExtractor):
+    """One record per picklist field of a ``meta/{Entity}`` answer: ``{entity, field_name, label, values}``.
+
+    ``values`` are the field's options as ``[{label, value}]`` (Bullhorn's ``options`` in their
+    order); fields without options are not picklists and yield nothing. Records carry Bullhorn's
+    entity and field names; destination-sense's ``bullhorn`` preset maps them onto Sense's.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        try:
+            body: Any = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            logger.warning("Bullhorn answered meta with a body that is not JSON; no picklists extracted.")
+            return
+        if not isinstance(body, dict):
+            return
+        entity = body.get("entity")
+        for field in body.get("fields") or []:
+            if not isinstance(field, dict) or not isinstance(field.get("options"), list):
+                continue
+            values = [
+                {"label": option.get("label"), "value": option.get("value")}
+                for option in field["options"]
+                if isinstance(option, dict)
+            ]
+            yield {"entity": entity, "field_name": field.get("name"), "label": field.get("label"), "values": values}

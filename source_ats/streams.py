@@ -1,4 +1,4 @@
-"""The source's streams, in Sense's dependency order, and the Bullhorn entity each one reads."""
+"""The source's entity streams, in Sense's dependency order, the Bullhorn entity each one reads, and its other streams."""
 
 STREAM_ENTITY = {
     "corporate_users": "CorporateUser",
@@ -13,3 +13,6 @@ STREAM_ENTITY = {
     "appointments": "Appointment",
 }
 STREAM_ORDER = list(STREAM_ENTITY)
+#: Streams that are not entity records: picklist options (read first) and candidates' files (last).
+PICKLIST_STREAM = "picklist_options"
+FILES_STREAM = "candidate_files"

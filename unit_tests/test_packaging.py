@@ -29,6 +29,7 @@ def test_metadata_follows_the_connector_metadata_schema():
     assert data["supportLevel"] in ("community", "certified", "archived")
     assert {"language:python", "cdk:python"} <= set(data["tags"])
     assert data["supportsDataActivation"] is True
+    assert data["supportsFileTransfer"] is True
     assert set(data["allowedHosts"]["hosts"]) == {"partner-api.sensehq.com", "partner-auth.sensehq.com"}
     assert re.fullmatch(r"docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", data["connectorBuildOptions"]["baseImage"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", data["dockerImageTag"])

@@ -111,7 +111,12 @@ def _full_record(stream):
 def test_bullhorn_covers_every_source_ats_stream_with_the_right_entity():
     table = build_mappings("bullhorn")
     assert {stream: m.collection for stream, m in table.items()} == BULLHORN_TARGET
-    assert set(BULLHORN_TARGET) == {p.stem for p in SOURCE_SCHEMAS.glob("*.json")}
+    # every entity stream; picklist_options and candidate_files are the preset's possible_values and resumes
+    assert set(BULLHORN_TARGET) == {p.stem for p in SOURCE_SCHEMAS.glob("*.json")} - {"picklist_options", "candidate_files"}
+    document = load_preset("bullhorn")
+    assert document["possible_values"]["stream"] == "picklist_options"
+    assert document["resumes"]["stream"] == "candidate_files"
+    assert set(document["possible_values"]["entities"].values()) == set(BULLHORN_TARGET)
 
 
 @pytest.mark.parametrize("stream", sorted(BULLHORN_TARGET))

@@ -294,3 +294,24 @@ def test_offset_increment_evaluates_the_configured_page_size_without_decoding_re
     assert default.next_page_token(page, last_page_size=499, last_record=None, last_page_token_value=0) is None
     assert default.next_page_token(page, last_page_size=500, last_record=None, last_page_token_value=0) == 500
     assert decoder.calls == 0
+
+
+def test_picklist_extractor_gives_one_record_per_field_with_options():
+    body = {
+        "entity": "Candidate",
+        "fields": [
+            {"name": "status", "label": "Status", "options": [{"value": "Active", "label": "Active"}, {"value": 3, "label": "Three"}]},
+            {"name": "firstName", "type": "SCALAR"},
+            {"name": "source", "options": []},
+            "not a field",
+        ],
+    }
+    extractor = c.BullhornPicklistExtractor(config={}, parameters={})
+    records = list(extractor.extract_records(_response(json.dumps(body).encode())))
+    assert records == [
+        {"entity": "Candidate", "field_name": "status", "label": "Status",
+         "values": [{"label": "Active", "value": "Active"}, {"label": "Three", "value": 3}]},
+        {"entity": "Candidate", "field_name": "source", "label": None, "values": []},
+    ]
+    assert list(extractor.extract_records(_response(b"not json"))) == []
+    assert list(extractor.extract_records(_response(b"[]"))) == []

@@ -10,7 +10,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1] / "source_ats"
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
-STREAMS = {s["name"]: s for s in MANIFEST["streams"]}
+
+
+def _resolved(stream):
+    """A stream entry; an entry that is only a `$ref` into definitions is replaced by its target."""
+    if "name" not in stream and set(stream) == {"$ref"}:
+        return MANIFEST["definitions"][stream["$ref"].rsplit("/", 1)[1]]
+    return stream
+
+
+STREAMS = {_resolved(s)["name"]: _resolved(s) for s in MANIFEST["streams"]}
 
 EXPECTED_ORDER = [
     "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
@@ -46,7 +55,9 @@ def _schema(name):
 
 
 def test_streams_in_sense_dependency_order():
-    assert [s["name"] for s in MANIFEST["streams"]] == EXPECTED_ORDER
+    # picklists first (destination-sense sends possible values before the records using them),
+    # the entities in Sense's order, the candidates' files last.
+    assert list(STREAMS) == ["picklist_options"] + EXPECTED_ORDER + ["candidate_files"]
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
@@ -144,4 +155,40 @@ def test_manifest_validates_against_the_cdk_schema():
 
     config = {"start_date": "2020-01-01T00:00:00Z", "client_id": "x", "client_secret": "y", "refresh_token": "z"}
     source = SourceAts(config=config)
-    assert [s.name for s in source.streams(config=config)] == EXPECTED_ORDER
+    assert [s.name for s in source.streams(config=config)] == list(STREAMS)
+
+
+def test_metadata_declares_file_transfer():
+    meta = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+    assert meta["supportsFileTransfer"] is True
+
+
+def test_picklist_options_cover_exactly_the_picklists_sense_has_slots_for():
+    """Each partition lists the picklist fields of one entity that the bullhorn preset maps onto Sense."""
+    from bullhorn_emulator.data import ENTITY_FIELDS
+    from bullhorn_emulator.picklists import PICKLIST_KINDS
+    from destination_sense.mapping import build_mappings, load_preset
+    from destination_sense.possible_values import PresetTranslator
+
+    stream = STREAMS["picklist_options"]
+    partitions = stream["retriever"]["partition_router"]["values"]
+    listed = {(p.split(":")[0], f) for p in partitions for f in p.split(":")[1].split(",")}
+    translator = PresetTranslator("bullhorn", load_preset("bullhorn")["possible_values"]["entities"], build_mappings("bullhorn"))
+    expected = {
+        (entity, name) for entity, spec in ENTITY_FIELDS.items() for name, kind in spec
+        if kind in PICKLIST_KINDS and translator(entity, name)[1] is None
+    }
+    assert listed == expected
+    assert stream["primary_key"] == [["entity"], ["field_name"]]
+    assert "incremental_sync" not in stream  # Bullhorn's metadata has no modification date
+
+
+def test_candidate_files_use_the_cdk_file_uploader_incrementally():
+    stream = STREAMS["candidate_files"]
+    uploader = stream["file_uploader"]
+    assert uploader["type"] == "FileUploader"
+    assert uploader["requester"]["path"].endswith("/raw")
+    parent = stream["retriever"]["partition_router"]["parent_stream_configs"][0]
+    assert parent["incremental_dependency"] is True and parent["stream"]["name"] != "candidates"
+    assert stream["incremental_sync"]["cursor_field"] == "dateAdded"
+    assert stream["incremental_sync"]["global_substream_cursor"] is True
