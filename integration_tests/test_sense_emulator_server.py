@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import select
+import shutil
+import subprocess
 import threading
 import time
 import zlib
@@ -119,6 +121,14 @@ def test_a_keep_alive_connection_serves_requests_until_it_stays_idle(emulator):
             connection.send(b"GET /_admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert connection.response().status == 200
         assert connection.closed_by_server()
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to read the listen backlog")
+def test_the_listen_backlog_holds_a_thousand_pending_connections(emulator):
+    listing = subprocess.run(["ss", "-ltnH", f"sport = :{emulator.port}"], capture_output=True, text=True, check=True).stdout
+    backlog = int(listing.split()[2])  # Send-Q of a listening socket: its backlog
+    with open("/proc/sys/net/core/somaxconn") as handle:
+        assert backlog >= min(1000, int(handle.read()))
 
 
 # --------------------------------------------------------------------------- Content-Length
