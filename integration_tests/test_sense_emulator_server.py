@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import select
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -164,6 +165,14 @@ def test_a_body_shorter_than_its_content_length_is_400_after_the_read_timeout(em
         answer = connection.response()
         assert answer is not None and answer.status == 400 and "shorter than its Content-Length" in _message(answer)
         assert connection.closed_by_server()
+
+
+def test_a_body_cut_short_by_the_client_closing_its_side_is_400(emulator):
+    with RawConnection(emulator.port) as connection:
+        connection.send(_post("/v1/candidates", "Content-Type: application/json\r\nContent-Length: 100\r\n", b"[{"))
+        connection.sock.shutdown(socket.SHUT_WR)
+        answer = connection.response()
+        assert answer is not None and answer.status == 400 and "shorter than its Content-Length" in _message(answer)
 
 
 def test_a_content_length_over_the_limit_is_413_without_reading(emulator):
