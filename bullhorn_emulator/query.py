@@ -12,6 +12,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 Predicate = Callable[[Dict[str, Any]], bool]
 
+#: Deepest nesting of parentheses and NOT in `where`, and of sub-selections in `fields`; deeper
+#: input is a 400, not a RecursionError (Bullhorn's own queries nest a handful of levels).
+MAX_DEPTH = 64
+
 
 class QueryError(ValueError):
     """A malformed query parameter (answered with HTTP 400)."""
@@ -85,6 +89,7 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.known = known_fields
+        self.depth = 0
 
     def peek(self) -> Tuple[str, str]:
         return self.tokens[self.i] if self.i < len(self.tokens) else ("eof", "")
@@ -121,15 +126,19 @@ class _Parser:
         return lambda r: all(p(r) for p in parts)
 
     def not_expr(self) -> Predicate:
-        if self.peek() == ("kw", "NOT"):
-            self.take()
-            inner = self.not_expr()
-            return lambda r: not inner(r)
-        if self.peek()[0] == "lpar":
-            self.take()
-            inner = self.or_expr()
-            self.take("rpar")
-            return inner
+        if self.peek() == ("kw", "NOT") or self.peek()[0] == "lpar":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QueryError(f"where clause nested deeper than {MAX_DEPTH} levels")
+            try:
+                if self.take()[0] == "kw":
+                    inner = self.not_expr()
+                    return lambda r: not inner(r)
+                inner = self.or_expr()
+                self.take("rpar")
+                return inner
+            finally:
+                self.depth -= 1
         return self.comparison()
 
     def literal(self) -> Any:
@@ -197,8 +206,10 @@ def parse_fields(text: str) -> Dict[str, Any]:
     """Parse `id,name,owner(id,firstName)` into {"id": None, "name": None, "owner": {...}}."""
     pos = 0
 
-    def parse_list(end: Optional[str]) -> Dict[str, Any]:
+    def parse_list(end: Optional[str], depth: int = 0) -> Dict[str, Any]:
         nonlocal pos
+        if depth > MAX_DEPTH:
+            raise QueryError(f"fields nested deeper than {MAX_DEPTH} levels")
         result: Dict[str, Any] = {}
         while True:
             m = re.compile(r"\s*([A-Za-z_*][A-Za-z0-9_]*)\s*").match(text, pos)
@@ -209,7 +220,7 @@ def parse_fields(text: str) -> Dict[str, Any]:
             sub = None
             if pos < len(text) and text[pos] == "(":
                 pos += 1
-                sub = parse_list(")")
+                sub = parse_list(")", depth + 1)
             result[name] = sub
             if pos < len(text) and text[pos] == ",":
                 pos += 1

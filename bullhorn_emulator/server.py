@@ -6,6 +6,7 @@ import collections
 import hashlib
 import html
 import json
+import math
 import random
 import secrets
 import threading
@@ -30,6 +31,10 @@ except ImportError:  # pragma: no cover
         return json.dumps(obj, separators=(",", ":")).encode()
 
 MAX_COUNT = 500
+#: Largest `start` and `count` accepted: Bullhorn reads them as 32-bit integers.
+MAX_INT_PARAM = 2**31 - 1
+#: Largest request body read (the emulator's bodies are small forms and JSON objects).
+MAX_BODY_BYTES = 1024 * 1024
 CACHE_ENTRIES = 256  # cached query results and projections (FIFO)
 DEFAULT_COUNT = 20
 
@@ -51,6 +56,66 @@ class Settings:
     throttle_every: int = 0  # >0: every n-th REST call is answered with 429
     rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
     latency_ms: float = 0.0  # added to every REST data call
+    read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
+
+
+class BadRequest(Exception):
+    """A client error answered with ``status``; ``close`` when the rest of the request cannot be read."""
+
+    def __init__(self, message: str, status: int = 400, close: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.close = close
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_param(params: Dict[str, Any], name: str, default: int) -> int:
+    """A non-negative 32-bit integer parameter (query string text or a JSON integer), else QueryError."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            raise QueryError(f"{name} must be an integer, got {value[:40]!r}")
+    if not _is_int(value):
+        raise QueryError(f"{name} must be an integer")
+    if not 0 <= value <= MAX_INT_PARAM:
+        raise QueryError(f"{name} must be between 0 and {MAX_INT_PARAM}")
+    return value
+
+
+#: Settings `POST /_admin/config` may change: name -> (type, smallest value, smallest is allowed).
+ADMIN_SETTINGS: Dict[str, Tuple[type, float, bool]] = {
+    "session_max_calls": (int, 0, True), "throttle_every": (int, 0, True), "rate_limit_per_minute": (int, 0, True),
+    "access_token_ttl": (float, 0, False), "session_ttl": (float, 0, False), "latency_ms": (float, 0, True),
+}
+
+
+def _settings_changes(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The validated changes of a `POST /_admin/config`; any bad name or value is a 400, nothing changes."""
+    changes: Dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in ADMIN_SETTINGS:
+            raise BadRequest(f"unknown setting {key!r}; settings: {', '.join(ADMIN_SETTINGS)}")
+        kind, low, inclusive = ADMIN_SETTINGS[key]
+        if isinstance(value, str):
+            try:
+                value = kind(value)
+            except ValueError:
+                raise BadRequest(f"{key} must be a number, got {value[:40]!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not _is_int(value)):
+            raise BadRequest(f"{key} must be {'an integer' if kind is int else 'a number'}")
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise BadRequest(f"{key} must be {'at least' if inclusive else 'greater than'} {low:g}, got {value!r}")
+        if value > MAX_INT_PARAM:
+            raise BadRequest(f"{key} must be at most {MAX_INT_PARAM}")
+        changes[key] = kind(value)
+    return changes
 
 
 class EmulatorState:
@@ -280,17 +345,15 @@ class EmulatorState:
     def query(self, entity: str, params: Dict[str, str]) -> Dict[str, Any]:
         if entity not in self.store.records:
             raise LookupError(f"Entity '{entity}' is not supported by this emulator")
+        for name in ("where", "fields", "orderBy"):
+            if not isinstance(params.get(name, ""), str):
+                raise QueryError(f"{name} must be a string")
         where = params.get("where")
         fields_text = params.get("fields")
         if not fields_text:
             raise QueryError("Missing required parameter: fields")
-        try:
-            start = int(params.get("start") or 0)
-            count = int(params.get("count") or DEFAULT_COUNT)
-        except ValueError:
-            raise QueryError("start and count must be integers")
-        if start < 0 or count < 0:
-            raise QueryError("start and count must not be negative")
+        start = _int_param(params, "start", 0)
+        count = _int_param(params, "count", DEFAULT_COUNT)
         with self.lock:
             matched = self.matching(entity, where or "", params.get("orderBy"))
             project = self.projector(entity, fields_text)
@@ -384,6 +447,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             payload = _dumps(body)
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for key, value in (headers or {}).items():
@@ -398,24 +463,50 @@ class Handler(BaseHTTPRequestHandler):
             body["errorMessageKey"] = key
         self._send(status, body)
 
-    def _params(self) -> Dict[str, str]:
+    def _body(self) -> bytes:
+        """The request body, framed by a single valid Content-Length (else ``BadRequest``)."""
+        if self.headers.get("Transfer-Encoding"):
+            raise BadRequest("Transfer-Encoding is not supported; send a Content-Length", 501, close=True)
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+        if not lengths:
+            return b""
+        if len(lengths) > 1:
+            raise BadRequest("conflicting Content-Length headers", close=True)
+        text = lengths.pop()
+        if not text.isdigit() or not text.isascii():
+            raise BadRequest(f"Content-Length must be a non-negative integer, got {text[:40]!r}", close=True)
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", 413, close=True)
+        try:
+            raw = self.rfile.read(length)
+        except TimeoutError:
+            raw = b""
+        if len(raw) < length:
+            raise BadRequest(f"request body shorter than its Content-Length ({length} bytes)", close=True)
+        return raw
+
+    def _params(self) -> Dict[str, Any]:
         parts = urlsplit(self.path)
-        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        if self.command == "POST":
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+        params: Dict[str, Any] = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        raw = self._body()
+        if self.command == "POST" and raw:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-            if raw and ctype == "application/json":
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadRequest(f"request body is not UTF-8 (byte {exc.start})")
+            if ctype == "application/json":
                 try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = None
+                    body = json.loads(text)
+                except (ValueError, RecursionError) as exc:
+                    raise BadRequest(f"request body is not valid JSON: {str(exc)[:80]}")
                 if isinstance(body, dict):
                     for k, v in body.items():
                         params.setdefault(k, v)
                 self._json_body = body
-            elif raw:
-                for k, v in parse_qs(raw.decode(), keep_blank_values=True).items():
+            else:
+                for k, v in parse_qs(text, keep_blank_values=True).items():
                     params.setdefault(k, v[-1])
         return params
 
@@ -448,6 +539,10 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith(prefix):
                 return self._rest(path[len(prefix):], params)
             self._error(404, f"No such resource: {path}")
+        except BadRequest as exc:
+            if exc.close:
+                self.close_connection = True
+            self._error(exc.status, str(exc))
         except QueryError as exc:
             self._error(400, str(exc))
         except LookupError as exc:
@@ -655,8 +750,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"ok": True})
         if action == "touch":
             ids = params.get("ids")
-            result = st.touch(str(params.get("entity")), int(params.get("count") or 0),
-                              [int(i) for i in ids] if ids else None)
+            if ids is not None and not (isinstance(ids, list) and all(_is_int(i) for i in ids)):
+                raise BadRequest("ids must be a list of integers")
+            result = st.touch(str(params.get("entity")), _int_param(params, "count", 0), ids or None)
             return self._send(200, result)
         if action == "expire-sessions":
             with st.lock:
@@ -673,13 +769,11 @@ class Handler(BaseHTTPRequestHandler):
             tokens = st.issue_tokens()
             return self._send(200, {"refresh_token": tokens["refresh_token"]})
         if action == "config":
-            allowed = {"session_max_calls": int, "throttle_every": int, "rate_limit_per_minute": int,
-                       "access_token_ttl": float, "session_ttl": float, "latency_ms": float}
+            changes = _settings_changes(params)
             with st.lock:
-                for key, value in params.items():
-                    if key in allowed:
-                        setattr(st.settings, key, allowed[key](value))
-                current = {k: getattr(st.settings, k) for k in allowed}
+                for key, value in changes.items():
+                    setattr(st.settings, key, value)
+                current = {k: getattr(st.settings, k) for k in ADMIN_SETTINGS}
             return self._send(200, current)
         return self._send(404, {"error": f"unknown admin action {action}"})
 
@@ -687,11 +781,14 @@ class Handler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: the stdlib's default of 5 drops the SYNs of a burst of clients, which
+    # then wait for TCP's retransmission back-off (1, 3, 7, 15 s...) before they are even accepted.
+    request_queue_size = 1024
 
 
 def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
     state = EmulatorState(settings)
-    handler = type("BoundHandler", (Handler,), {"state": state})
+    handler = type("BoundHandler", (Handler,), {"state": state, "timeout": settings.read_timeout})
     server = EmulatorServer((host, port), handler)
     server.state = state  # type: ignore[attr-defined]
     return server

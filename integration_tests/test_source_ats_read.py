@@ -305,6 +305,32 @@ def test_spent_refresh_token_alone_fails_check_with_a_clear_message(auth_runs):
     assert "single use" in run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"]
 
 
+@pytest.fixture(scope="module")
+def spent_read(auth_emulator, tmp_path_factory) -> Dict[str, Any]:
+    """A read of every stream with a refresh token that was already used, and no password."""
+    spent = auth_emulator.new_refresh_token()
+    assert _refresh_token_accepted(auth_emulator, spent)
+    before = auth_emulator.stats()
+    run = run_source_ats("read", auth_emulator.config(refresh_token=spent), tmp_path_factory.mktemp("spent"),
+                         catalog=configured_catalog())
+    return {"run": run, "before": before, "after": auth_emulator.stats(), "token": spent}
+
+
+def test_spent_refresh_token_is_sent_once_by_a_read_of_every_stream(spent_read):
+    before, after = spent_read["before"], spent_read["after"]
+    assert after["token_refresh"] - before["token_refresh"] == 1
+    assert after["refresh_token_reuse_rejected"] - before["refresh_token_reuse_rejected"] == 1
+    assert after["query_calls"] == before["query_calls"]
+
+
+def test_spent_refresh_token_fails_the_read_with_a_config_error_to_renew_it(spent_read, auth_emulator):
+    run = spent_read["run"]
+    assert run.returncode != 0 and not run.records
+    assert run.errors and {e["failure_type"] for e in run.errors} == {"config_error"}
+    assert all("must be renewed" in e["message"] for e in run.errors)
+    _assert_no_secret_in_logs(auth_emulator, run, extra=[spent_read["token"]])
+
+
 def test_wrong_client_secret_fails_check(auth_runs):
     run = auth_runs["runs"]["bad_secret"]
     assert _status(run) == "FAILED"

@@ -8,5 +8,7 @@ Run it with the ``sense-emulator`` console script (see ``docs/sense-emulator.md`
 - ``server``: the HTTP/1.1 server and its lifecycle; ``cli``: the command line;
 - ``store`` (SQLite), ``validation``, ``auth`` (tokens), ``faults``, ``stats``, ``references``
   (the dangling-reference check), ``multipart`` (resume uploads);
+- ``decoding``: bodies decoded within bounds (gzip and JSON bombs); ``heap``: the malloc policy
+  that gives freed large blocks back to the system;
 - ``testing``: a subprocess starter and an admin client, for tests and benchmarks.
 """

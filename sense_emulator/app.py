@@ -20,7 +20,6 @@ import threading
 import time
 import traceback
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 from urllib.parse import unquote
@@ -34,14 +33,13 @@ from destination_sense.schema_check import compiled, is_iso_date_time
 from sense_emulator import multipart
 from sense_emulator.auth import TokenStore, bearer_token, token_request
 from sense_emulator.config import MISSING_404, EmulatorConfig
+from sense_emulator.decoding import Body, DecodeError, Decoder
 from sense_emulator.faults import Faults
 from sense_emulator.references import ReferenceTracker
 from sense_emulator.stats import Stats
 from sense_emulator.store import Store
 from sense_emulator.validation import batch_errors, error, patch_errors, possible_values_errors
 
-#: Largest body accepted after gzip decoding (a guard against decompression bombs).
-MAX_DECODED_BYTES = 64 * 1024 * 1024
 #: Form fields of the resume upload, in the spec's order of ``required``.
 RESUME_REQUIRED = ("file", "resume_id", "file_extension", "date_updated", "date_created")
 
@@ -129,6 +127,7 @@ class App:
         self._patch_lock = threading.Lock()
         self.tokens = TokenStore(self.config.client_id, self.config.client_secret, self.config.token_ttl)
         self.faults = Faults()
+        self.decoder = Decoder()
         self.stats = Stats(self.config.log_limit)
         self.references = ReferenceTracker()
         for collection in COLLECTIONS:
@@ -257,14 +256,16 @@ class App:
             if method != "POST":
                 return method_not_allowed("POST")
             entry["operation"] = "upsert"
-            return self._upsert(req, collection, entry)
+            with self.decoder.slot():
+                return self._upsert(req, collection, entry)
         if n == 2:
             if method == "GET":
                 entry["operation"] = "get"
                 return self._get(collection, parts[1])
             if method == "PATCH":
                 entry["operation"] = "patch"
-                return self._patch(req, collection, parts[1], entry)
+                with self.decoder.slot():
+                    return self._patch(req, collection, parts[1], entry)
             return method_not_allowed("GET, PATCH")
         if n == 3 and parts[1] == "possible-values":
             if method == "GET":
@@ -272,7 +273,8 @@ class App:
                 return self._get_possible_values(collection, parts[2])
             if method == "PUT":
                 entry["operation"] = "possible_values_put"
-                return self._put_possible_values(req, collection, parts[2], entry)
+                with self.decoder.slot():
+                    return self._put_possible_values(req, collection, parts[2], entry)
             return method_not_allowed("GET, PUT")
         if n == 3 and parts[2] == "resume" and collection == "candidates":
             if method != "POST":
@@ -282,21 +284,17 @@ class App:
         return json_response(404, NOT_FOUND)
 
     # -- body decoding ----------------------------------------------------------------------
-    def _decoded(self, req: Request, entry: dict) -> bytes:
+    def _decoded(self, req: Request, entry: dict) -> Body:
+        """The body after Content-Encoding (the caller holds a decoder slot)."""
         encoding = entry["content_encoding"].strip()
         body = req.body
         if encoding in ("identity", ""):
-            raw = body
+            raw: Body = body
         elif encoding in ("gzip", "x-gzip"):
-            decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
-                raw = decoder.decompress(body, MAX_DECODED_BYTES)
-            except zlib.error as exc:
-                raise BadBody(errors_response(400, [error(f"request body is not valid gzip: {exc}")]))
-            if decoder.unconsumed_tail:
-                raise BadBody(errors_response(413, [error(f"request body exceeds {MAX_DECODED_BYTES} bytes once decompressed")]))
-            if not decoder.eof:
-                raise BadBody(errors_response(400, [error("request body is not valid gzip: truncated stream")]))
+                raw = self.decoder.gunzip(body)
+            except DecodeError as exc:
+                raise BadBody(errors_response(exc.status, [error(exc.message)]))
         else:
             raise BadBody(errors_response(415, [error(f"unsupported Content-Encoding {encoding!r}; use gzip or identity")]))
         entry["bytes_raw"] = len(raw)
@@ -305,12 +303,13 @@ class App:
             raise BadBody(errors_response(415, [error(f"unsupported Content-Type {content_type!r}; use application/json")]))
         return raw
 
-    def _json(self, req: Request, entry: dict) -> Any:
+    def _parsed(self, req: Request, entry: dict) -> Tuple[Body, Any]:
+        """The decoded body and its JSON (the caller holds a decoder slot)."""
         raw = self._decoded(req, entry)
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadBody(errors_response(400, [error(f"request body is not valid JSON: {exc}")]))
+            return raw, self.decoder.json(raw)
+        except DecodeError as exc:
+            raise BadBody(errors_response(exc.status, [error(exc.message)]))
 
     # -- operations -------------------------------------------------------------------------
     def _upsert(self, req: Request, collection: str, entry: dict) -> Response:
@@ -320,11 +319,7 @@ class App:
                 413,
                 [error(f"request body is {size:,} bytes; the limit is {MAX_BATCH_COMPRESSED_BYTES:,} bytes after compression")],
             )
-        raw = self._decoded(req, entry)
-        try:
-            items = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            return errors_response(400, [error(f"request body is not valid JSON: {exc}")])
+        raw, items = self._parsed(req, entry)
         if items.__class__ is list:
             entry["records"] = len(items)
             if self.faults.over_max_records(len(items)):
@@ -335,7 +330,7 @@ class App:
             entry["error"] = errors[0]["message"]
             return errors_response(400, errors)
         self.references.observe(collection, items)
-        self.store.upsert_many(collection, items, raw)
+        self.store.upsert_many(collection, items, raw if raw.__class__ is bytes else bytes(raw))
         return accepted()
 
     def _get(self, collection: str, resource_id: str) -> Response:
@@ -345,7 +340,7 @@ class App:
         return json_response(200, {"data": orjson.loads(body), "errors": [], "resource_id": resource_id})
 
     def _patch(self, req: Request, collection: str, resource_id: str, entry: dict) -> Response:
-        changes = self._json(req, entry)
+        changes = self._parsed(req, entry)[1]
         errors = patch_errors(collection, resource_id, changes)
         if errors:
             entry["error"] = errors[0]["message"]
@@ -390,7 +385,7 @@ class App:
         problem = self._field_or_error(collection, field_name)
         if problem:
             return problem
-        body = self._json(req, entry)
+        body = self._parsed(req, entry)[1]
         errors = possible_values_errors(body)
         if errors:
             entry["error"] = errors[0]["message"]

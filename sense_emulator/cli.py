@@ -32,10 +32,14 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
                         help="answer to PATCH or resume upload for an id never received: 404 (default) or accept (201, ignored)")
     parser.add_argument("--log-limit", type=int, default=defaults.DEFAULT_LOG_LIMIT,
                         help="request-log entries kept for /_admin/requests (default %(default)s)")
+    parser.add_argument("--read-timeout", type=float, default=defaults.DEFAULT_READ_TIMEOUT,
+                        help="seconds a connection may stay idle, and a request may take to arrive (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
     args = parser.parse_args(argv)
     if args.token_ttl < 1:
         parser.error("--token-ttl must be at least 1 second")
+    if not args.read_timeout > 0:
+        parser.error("--read-timeout must be greater than 0")
     secret = args.client_secret or os.environ.get("SENSE_EMULATOR_CLIENT_SECRET") or defaults.DEFAULT_CLIENT_SECRET
     return EmulatorConfig(
         host=args.host,
@@ -46,13 +50,17 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
         db=args.db,
         missing_entity=args.missing_entity,
         log_limit=args.log_limit,
+        read_timeout=args.read_timeout,
         verbose=args.verbose,
     )
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     config = parse_args(argv)
+    from sense_emulator.heap import return_large_blocks
     from sense_emulator.server import EmulatorServer
+
+    return_large_blocks()
 
     try:
         server = EmulatorServer(config)

@@ -9,6 +9,8 @@ DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_TOKEN_TTL = 300
 DEFAULT_LOG_LIMIT = 100_000
+#: Seconds a connection may stay idle, and a request may take to arrive from its first byte.
+DEFAULT_READ_TIMEOUT = 30.0
 
 #: What PATCH and resume upload answer for an id that was never received.
 MISSING_404 = "404"
@@ -25,4 +27,5 @@ class EmulatorConfig:
     db: str = ":memory:"
     missing_entity: str = MISSING_404
     log_limit: int = DEFAULT_LOG_LIMIT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     verbose: bool = False

@@ -3,19 +3,79 @@
 The handler only moves bytes: it reads the request body (Content-Length or chunked), asks
 ``App.handle`` for a ``Response`` and writes it with a Content-Length. Request lines are not
 logged unless ``verbose`` (never headers, so never tokens or secrets).
+
+It is strict about framing, as a server facing the internet must be: a request must arrive
+within ``read_timeout`` seconds of its first byte and a connection idle that long is closed
+(``RequestReader``), so a client sending slowly (slowloris) or not at all holds a thread for a
+bounded time; a Content-Length that is not one non-negative decimal integer, a bad chunk size, or a
+body shorter than announced is a 400 (``FramingError``), and the connection is closed since the
+next request's start is unknown.
 """
 from __future__ import annotations
 
+import io
+import re
 import socket
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
-from sense_emulator.app import App, Request, json_response
+from sense_emulator.app import App, Request, errors_response
 from sense_emulator.config import EmulatorConfig
+from sense_emulator.decoding import MAX_DECODED_BYTES
+from sense_emulator.validation import error
 
-#: Bodies above this are refused (413) without being read, and the connection closed.
-MAX_REQUEST_BYTES = 32 * 1024 * 1024
+#: Bodies above this (as sent) are refused (413) without being read, and the connection closed.
+MAX_REQUEST_BYTES = MAX_DECODED_BYTES
+#: Longest chunk-size line (size and extensions) and trailer section of a chunked body.
+MAX_CHUNK_LINE = 1024
+MAX_TRAILER_LINES = 64
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+class FramingError(Exception):
+    """A request whose body cannot be delimited; answered with ``status`` and the connection closed."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class RequestReader(io.RawIOBase):
+    """The connection's socket as a raw stream with a deadline per request.
+
+    Between requests, a read waits at most ``timeout`` seconds; once a request's first byte has
+    arrived, the rest (request line, headers, body) must arrive before ``timeout`` seconds from
+    then. A read past the deadline raises ``TimeoutError``. ``request_read`` ends a request.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float):
+        self.sock = sock
+        self.timeout = timeout
+        self.deadline: Optional[float] = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.deadline is None:
+            self.sock.settimeout(self.timeout)
+        else:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"request not received within {self.timeout:g} s")
+            self.sock.settimeout(remaining)
+        n = self.sock.recv_into(buffer)
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout
+        return n
+
+    def request_read(self) -> None:
+        """The request is in: the next read waits for the next request (writes get the full timeout)."""
+        self.deadline = None
+        self.sock.settimeout(self.timeout)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -32,42 +92,97 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def _read_body(self) -> Optional[bytes]:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the stdlib's buffered socket file, replaced by one with deadlines
+        self.reader = RequestReader(self.connection, self.server.app.config.read_timeout)
+        self.rfile = io.BufferedReader(self.reader, 65536)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            self.reader.deadline = None  # also when the request line timed out or was refused
+
+    def parse_request(self) -> bool:
+        try:
+            return super().parse_request()
+        except TimeoutError:  # headers still incomplete at the deadline
+            self.reader.request_read()
+            self.close_connection = True
+            self._send(errors_response(408, [error(f"request headers not received within {self.reader.timeout:g} s")]))
+            return False
+
+    def _read_body(self) -> bytes:
+        """The body, delimited by chunked encoding or one Content-Length; FramingError otherwise."""
+        codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or [] for c in v.split(",")]
+        lengths = {v.strip() for h in self.headers.get_all("Content-Length") or [] for v in h.split(",")}
+        if codings:
+            if codings != ["chunked"]:
+                raise FramingError(501, f"unsupported Transfer-Encoding {', '.join(codings)!r}; use chunked or Content-Length")
+            if lengths:
+                raise FramingError(400, "a request must not have both Transfer-Encoding and Content-Length")
+            return self._read_chunked()
+        if not lengths:
+            return b""
+        if len(lengths) > 1:
+            raise FramingError(400, f"conflicting Content-Length headers: {', '.join(sorted(lengths))}")
+        text = lengths.pop()
+        if not (text.isascii() and text.isdigit()):
+            raise FramingError(400, f"Content-Length must be a non-negative decimal integer, got {text[:40]!r}")
+        length = int(text)
+        if length > MAX_REQUEST_BYTES:
+            raise FramingError(413, f"request body is {length:,} bytes; at most {MAX_REQUEST_BYTES:,} are read")
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        if len(body) < length:
+            raise FramingError(400, f"request body shorter than its Content-Length of {length:,} bytes "
+                                    f"(not received within {self.reader.timeout:g} s)")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        try:
             while True:
-                line = self.rfile.readline(65537)
-                size = int(line.split(b";")[0].strip() or b"0", 16)
+                line = self.rfile.readline(MAX_CHUNK_LINE + 1)
+                if not line.endswith(b"\n"):
+                    raise FramingError(400, "chunked body incomplete" if len(line) <= MAX_CHUNK_LINE else "chunk-size line too long")
+                size_text = line.split(b";", 1)[0].strip()
+                if not _CHUNK_SIZE.fullmatch(size_text):
+                    raise FramingError(400, f"bad chunk size {size_text[:20].decode('latin-1')!r}: expected hexadecimal digits")
+                size = int(size_text, 16)
                 if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
                     break
                 total += size
                 if total > MAX_REQUEST_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-            return b"".join(chunks)
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        try:
-            n = int(length)
-        except ValueError:
-            return None
-        if n < 0 or n > MAX_REQUEST_BYTES:
-            return None
-        return self.rfile.read(n)
+                    raise FramingError(413, f"chunked request body over {MAX_REQUEST_BYTES:,} bytes")
+                data = self.rfile.read(size)
+                if len(data) < size:
+                    raise FramingError(400, "chunked body incomplete")
+                chunks.append(data)
+                if self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                    raise FramingError(400, "chunk data not followed by CRLF")
+            for _ in range(MAX_TRAILER_LINES):
+                line = self.rfile.readline(MAX_CHUNK_LINE + 1)
+                if line in (b"\r\n", b"\n"):
+                    return b"".join(chunks)
+                if not line.endswith(b"\n"):
+                    break
+            raise FramingError(400, "chunked body trailer incomplete or too long")
+        except TimeoutError:
+            raise FramingError(400, f"chunked body not received within {self.reader.timeout:g} s")
 
     def _dispatch(self) -> None:
         try:
             body = self._read_body()
-        except ValueError:
-            body = None
-        if body is None:
+        except FramingError as exc:
+            self.reader.request_read()
             self.close_connection = True
-            self._send(json_response(413, {"errors": [{"entity_id": None, "message": "request body too large or malformed", "path": []}], "warnings": []}))
+            self._send(errors_response(exc.status, [error(exc.message)]))
             return
+        self.reader.request_read()
         response = self.server.app.handle(Request(self.command, self.path, self.headers, body))
         if response.drop:
             self.close_connection = True
@@ -106,7 +221,13 @@ class Handler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that goes away or stops reading (timeout, reset) is not an error of the emulator."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, config: EmulatorConfig):
         self.app = App(config)

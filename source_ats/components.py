@@ -55,6 +55,11 @@ DEFAULT_REST_LOGIN_URL = "https://rest.bullhornstaffing.com/rest-services"
 ACCESS_TOKEN_MARGIN_SECONDS = 30.0
 AUTH_HTTP_TIMEOUT = (10, 60)
 AUTH_MAX_ATTEMPTS = 5
+SPENT_REFRESH_TOKEN_MESSAGE = (
+    "Bullhorn rejected the refresh token: it was already used or revoked (refresh tokens are single use). "
+    "The refresh token must be renewed: re-authorize the connection to get a new one, or configure "
+    "username and password for headless authorization."
+)
 
 
 class BullhornAuthError(AirbyteTracedException):
@@ -100,6 +105,8 @@ class BullhornSession:
         self._rest: Optional[Tuple[str, str]] = None
         self.old_rest_urls: set = set()
         self.renewals = 0
+        # The message of a config error from obtaining tokens: raised again without a request.
+        self._auth_failure: Optional[str] = None
         self._lock = threading.RLock()
         self._http = requests.Session()
         for secret in (self.client_secret, self.refresh_token, self.password):
@@ -142,6 +149,22 @@ class BullhornSession:
         return bool(self.access_token) and time.time() < self.access_token_expires_at - ACCESS_TOKEN_MARGIN_SECONDS
 
     def _obtain_access_token(self) -> None:
+        """A new access token: the refresh-token grant, else (or after it) headless authorization.
+
+        A refresh token Bullhorn rejected is spent (single use): it is never sent again in this
+        process, and a config error raised here is raised again to every later caller (every
+        stream of a read) without another request.
+        """
+        if self._auth_failure is not None:
+            raise _config_error(self._auth_failure)
+        try:
+            self._obtain_access_token_once()
+        except AirbyteTracedException as exc:
+            if exc.failure_type == FailureType.config_error:
+                self._auth_failure = exc.message
+            raise
+
+    def _obtain_access_token_once(self) -> None:
         if self.refresh_token:
             status, body = self._token_request({"grant_type": "refresh_token", "refresh_token": self.refresh_token})
             if status == 200:
@@ -149,11 +172,9 @@ class BullhornSession:
                 return
             if status in (400, 401) and body.get("error") == "invalid_client":
                 raise _config_error("Bullhorn rejected the OAuth client_id/client_secret.")
+            self.refresh_token = None  # spent or revoked: sending it again cannot succeed
             if not (self.username and self.password):
-                raise _config_error(
-                    "Bullhorn rejected the refresh token. Refresh tokens are single use: re-authorize the "
-                    "connection to get a new one, or configure username and password for headless authorization."
-                )
+                raise _config_error(SPENT_REFRESH_TOKEN_MESSAGE)
             logger.info("Refresh token rejected by Bullhorn; authorizing again with username/password.")
         elif not (self.username and self.password):
             raise _config_error("Configure a refresh_token, or username and password, to authorize with Bullhorn.")

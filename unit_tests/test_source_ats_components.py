@@ -115,6 +115,32 @@ def test_rejected_refresh_token_without_password_is_a_config_error():
     assert "single use" in err.value.message
 
 
+def test_a_spent_refresh_token_is_sent_once_whatever_the_number_of_callers():
+    with rm.Mocker() as m:
+        token = m.post(f"{AUTH}/token", status_code=400, json={"error": "invalid_grant"})
+        session = c.BullhornSession(_config(), AUTH, REST)
+        messages = []
+        for _ in range(10):  # every stream of a read asks for the session
+            with pytest.raises(AirbyteTracedException) as err:
+                session.current()
+            assert err.value.failure_type.value == "config_error"
+            messages.append(err.value.message)
+    assert token.call_count == 1
+    assert len(set(messages)) == 1 and "must be renewed" in messages[0]
+
+
+def test_a_spent_refresh_token_is_not_sent_again_after_the_password_fallback(capsys):
+    with rm.Mocker() as m:
+        token = m.post(f"{AUTH}/token", [{"status_code": 400, "json": {"error": "invalid_grant"}},
+                                         {"status_code": 400, "json": {"error": "invalid_grant"}}])
+        authorize = m.get(f"{AUTH}/authorize", status_code=200, text="<form>Invalid username or password</form>")
+        session = c.BullhornSession(_config(username="api", password="bad-pw-1"), AUTH, REST)
+        for _ in range(3):
+            with pytest.raises(AirbyteTracedException):
+                session.current()
+    assert token.call_count == 1 and authorize.call_count == 1
+
+
 def test_rejected_refresh_token_falls_back_to_headless_authorize(capsys):
     with rm.Mocker() as m:
         m.post(f"{AUTH}/token", [{"status_code": 400, "json": {"error": "invalid_grant"}}, {"json": _token_body(5)}])
