@@ -5,12 +5,23 @@ the lifetime. ``TokenProvider`` requests a token only when there is none, when t
 within its safety margin of expiry, or after the API rejected it (``invalidate``). The margin
 scales with the lifetime (10 %, at most 60 s), so a 5-second token is still reused for 4.5 s.
 Only one thread refreshes at a time; the others wait for its result.
+
+The answer is checked before the token is used: ``access_token`` must be printable ASCII without
+whitespace (RFC 6750's token characters; a token ending in a newline would otherwise end up, escaped,
+in an error message). ``expires_in`` missing or not a number → ``DEFAULT_LIFETIME_SECONDS``; zero,
+negative or NaN → ``INVALID_LIFETIME_SECONDS``; a positive value below ``MIN_LIFETIME_SECONDS`` →
+that floor; each with a warning (a 401 renews a token
+that expired early anyway). A garbage answer (not JSON, no token, a token with whitespace) is retried
+like a 5xx once; a second one in a row is a config error (the token URL is probably wrong). Every
+token is handed to ``on_new_token`` (the output's masking) before anything else is done with it.
 """
 from __future__ import annotations
 
+import math
+import re
 import threading
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import requests
 
@@ -18,6 +29,14 @@ from destination_sense.errors import ConfigError, TransientError
 
 MARGIN_FRACTION = 0.1
 MAX_MARGIN_SECONDS = 60.0
+#: Lifetime assumed when the answer has no usable ``expires_in``.
+DEFAULT_LIFETIME_SECONDS = 3600.0
+#: Lifetime assumed when ``expires_in`` is zero, negative or NaN (the real one is unknown).
+INVALID_LIFETIME_SECONDS = 60.0
+#: The shortest positive lifetime believed: a token is never requested more often than this.
+MIN_LIFETIME_SECONDS = 1.0
+#: RFC 6750 b64token characters (and any other printable ASCII except space).
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+\Z")
 
 
 def safety_margin(lifetime: float) -> float:
@@ -34,7 +53,10 @@ class TokenProvider:
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 30.0,
         on_new_token: Optional[Callable[[str], None]] = None,
+        warn: Callable[[str], None] = lambda message: None,
     ):
+        self._warn = warn
+        self._garbage_answers = 0
         self._token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
@@ -91,17 +113,51 @@ class TokenProvider:
             raise TransientError(f"The Sense token endpoint answered HTTP {response.status_code}.")
         try:
             body = response.json()
-            token = body["access_token"]
-            lifetime = float(body["expires_in"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
-                f"The token URL {self._token_url} did not answer with an OAuth token (access_token, expires_in): check token_url."
-            ) from exc
+        except ValueError:
+            body = None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if isinstance(token, str) and token and self._on_new_token:
+            self._on_new_token(token)  # masked from here on, whatever happens next
+        if not isinstance(body, dict) or "access_token" not in body:
+            self._garbage("did not answer with an OAuth token (no JSON object with access_token)")
         if not isinstance(token, str) or not token:
-            raise ConfigError(f"The token URL {self._token_url} answered an empty access_token.")
-        if self._on_new_token:
-            self._on_new_token(token)
+            self._garbage("answered an empty access_token (or one that is not a string)")
+        if not _TOKEN_RE.match(token):
+            self._garbage("answered an access_token with whitespace or non-printable characters (it is not shown)")
+        self._garbage_answers = 0
+        lifetime = self._lifetime(body.get("expires_in", None))
         self.last_lifetime = lifetime
         self._token = token
         self._refresh_at = started + lifetime - safety_margin(lifetime)
         return token
+
+    def _garbage(self, what: str) -> None:
+        self._garbage_answers += 1
+        message = f"The token URL {self._token_url} {what}"
+        if self._garbage_answers >= 2:
+            self._garbage_answers = 0
+            raise ConfigError(message + " twice in a row: check token_url.")
+        raise TransientError(message + ".")
+
+    def _lifetime(self, expires_in: Any) -> float:
+        """Seconds the token lives, from ``expires_in``, with a default and a floor (see the module doc)."""
+        lifetime = None
+        if isinstance(expires_in, (int, float, str)) and not isinstance(expires_in, bool):
+            try:
+                lifetime = float(expires_in)
+            except ValueError:
+                pass
+        if lifetime is None or math.isinf(lifetime):
+            self._warn(
+                f"The token answer has no usable expires_in ({str(expires_in)[:20]!r}); the token is reused for "
+                f"{DEFAULT_LIFETIME_SECONDS:.0f} s (or until the API answers 401)."
+            )
+            return DEFAULT_LIFETIME_SECONDS
+        if not lifetime >= MIN_LIFETIME_SECONDS:  # also NaN
+            floor = MIN_LIFETIME_SECONDS if lifetime > 0 else INVALID_LIFETIME_SECONDS
+            self._warn(
+                f"The token answer says expires_in {str(expires_in)[:20]!r}; the token is reused for {floor:.0f} s "
+                "(or until the API answers 401) instead of being requested again for every request."
+            )
+            return floor
+        return lifetime

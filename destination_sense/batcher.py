@@ -5,16 +5,24 @@ commands (on STATE, on age, at the end) and state markers, in input order. It co
 own thread (the compressor releases the GIL), so reading, compressing and sending overlap.
 A ``Flush`` of several entities closes their batches in the published entity order.
 
+States: a state marker is passed on to delivery only once every batch that was open when it
+arrived (so every batch holding a record before it) has been passed on; until then it is held, in
+order, and batches keep filling across states. Delivery echoes it after those batches are accepted.
+
+Sizes: each new batch is limited by ``ByteLimits``, which a 413 answer lowers for its entity.
+
 References: before a batch is sent, the open batches of earlier entities that hold an entity it
 references are sent first, so a record never reaches Sense before what it points to, even when
 the source interleaves its streams.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Deque, Dict, List, Optional, Set, Tuple
 
-from destination_sense.batching import DEFAULT_LEVEL, GzipBatch, Item, RecordTooLarge
+from destination_sense.batching import DEFAULT_LEVEL, FINISH_RESERVE, GzipBatch, Item, RecordTooLarge
+from destination_sense.byte_limits import ByteLimits
 from destination_sense.direct import DirectItem
 from destination_sense.entities import ENTITIES
 from destination_sense.rejections import Rejections
@@ -69,12 +77,24 @@ class Flush:
 class Batcher(Stage):
     name = "batching"
 
-    def __init__(self, delivery: Stage, rejections: Rejections, counts: DeliveryCounts, max_records: int, max_bytes: int, level: int = DEFAULT_LEVEL):
+    def __init__(
+        self,
+        delivery: Stage,
+        rejections: Rejections,
+        counts: DeliveryCounts,
+        max_records: int,
+        max_bytes: int,
+        level: int = DEFAULT_LEVEL,
+        limits: Optional[ByteLimits] = None,
+    ):
         self.delivery = delivery
         self.rejections = rejections
         self.counts = counts
         self.max_records = max_records
         self.max_bytes = max_bytes
+        self.limits = limits or ByteLimits(max_bytes)
+        #: state markers not yet passed on, each with the entities whose open batch must go first
+        self.held: Deque[Tuple[StateMarker, Set[str]]] = deque()
         self.default_level = level
         self.levels: Dict[str, int] = {e.collection: level for e in ENTITIES}
         self.open: Dict[str, Optional[GzipBatch]] = {e.collection: None for e in ENTITIES}
@@ -92,7 +112,9 @@ class Batcher(Stage):
             self._close(item.collection)  # what came before the updates is sent before them
             self.delivery.submit(item)
         elif isinstance(item, StateMarker):
-            self.delivery.submit(item)
+            waiting = {c for c, batch in self.open.items() if batch is not None and batch.items}
+            self.held.append((item, waiting))
+            self._release()
         else:  # pragma: no cover
             raise TypeError(f"unexpected {item!r}")
 
@@ -101,20 +123,36 @@ class Batcher(Stage):
         while i < n:
             batch = self.open[collection]
             if batch is None:
+                max_bytes = self.limits.for_entity(collection)
                 batch = self.open[collection] = GzipBatch(
-                    collection, self.max_records, self.max_bytes, self.levels[collection], self.ratio.get(collection, 0.0)
+                    collection, self.max_records, max_bytes, self.levels[collection], self.ratio.get(collection, 0.0)
                 )
+            limit = self.limits.for_entity(collection)
+            if limit < batch.max_bytes:  # a 413 since the batch was opened: it obeys the new limit too
+                if batch.items and batch.compressed_bytes + FINISH_RESERVE >= limit:
+                    self._close(collection)
+                    continue
+                batch.max_bytes = limit
             try:
                 i = batch.extend(items, i)
-            except RecordTooLarge as exc:  # pragma: no cover - the reader checks records near the limit
+            except RecordTooLarge as exc:
                 bad = items[i]
+                if batch.max_bytes < self.max_bytes:
+                    # too large for the limit learned from a 413, not for the configured one: it goes
+                    # alone, and Sense's answer decides (a 413 rejects just this record)
+                    self._close(collection)
+                    alone = self.open[collection] = GzipBatch(collection, self.max_records, self.max_bytes, self.levels[collection])
+                    alone.extend([bad], 0)
+                    self._close(collection)
+                    i += 1
+                    continue
                 self.rejections.reject(collection, bad.stream, bad.position, bad.entity_id, [(None, str(exc))], self.counts)
                 i += 1
                 continue
             if i < n or batch.full:
                 # closed by a limit: choose the next batch's level from which limit it was
                 size = len(batch.body())
-                self.levels[collection] = next_level(batch.full, size, batch.level, self.max_bytes, self.default_level)
+                self.levels[collection] = next_level(batch.full, size, batch.level, batch.max_bytes, self.default_level)
                 self._close(collection)
 
     def _close(self, collection: str) -> None:
@@ -124,6 +162,16 @@ class Batcher(Stage):
             self.ratio[collection] = batch.ratio
             self._send_referenced(batch)
             self.delivery.submit(batch)
+        if self.held:
+            for _, waiting in self.held:
+                waiting.discard(collection)
+            self._release()
+
+    def _release(self) -> None:
+        """Pass on the held markers, in order, whose batches have all been passed on."""
+        held = self.held
+        while held and not held[0][1]:
+            self.delivery.submit(held.popleft()[0])
 
     def _send_referenced(self, batch: GzipBatch) -> None:
         """Close the open batches of earlier entities that hold entities this batch references."""

@@ -12,13 +12,19 @@ from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
 from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
-from destination_sense.mapping import DEFAULT_PRESET, PRESETS
+from destination_sense.mapping import DEFAULT_PRESET, PRESETS, load_preset
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
 DEFAULT_TOKEN_URL = "https://partner-auth.sensehq.com/oauth2/token"
 DEFAULT_FLUSH_INTERVAL_SECONDS = 300
-DEFAULT_RETRY_MAX_SECONDS = 600
+DEFAULT_RETRY_MAX_SECONDS = 300
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_STATE_DELAY_SECONDS = 5
 INVALID_RECORD_POLICIES = ("skip", "fail")
+UNREADABLE_LINE_POLICIES = ("fail", "skip")
+NON_FINITE_POLICIES = ("reject", "null")
+#: How a number in a date or date-time field is read; "reject": numbers are not dates.
+EPOCH_UNITS = ("seconds", "milliseconds", "reject")
 
 CONNECTION_SPECIFICATION = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -123,6 +129,52 @@ CONNECTION_SPECIFICATION = {
             "default": DEFAULT_RETRY_MAX_SECONDS,
             "order": 9,
         },
+        "max_retries": {
+            "type": "integer",
+            "title": "Retries per request",
+            "description": "How often one request is retried after a 5xx, a timeout or a connection error (exponential backoff from 1 s). "
+            "429 answers have their own, larger allowance; the retry budget bounds both.",
+            "minimum": 0,
+            "maximum": 20,
+            "default": DEFAULT_MAX_RETRIES,
+            "order": 12,
+        },
+        "epoch_unit": {
+            "type": "string",
+            "title": "Epoch unit of numeric dates",
+            "description": "How a number (or a string of digits) in a date or date-time field is read: seconds or milliseconds since "
+            "1970-01-01 UTC, or reject (numbers are not dates). Never guessed from the magnitude. Default: the source preset's unit "
+            "(bullhorn and lever: milliseconds), else reject.",
+            "enum": list(EPOCH_UNITS),
+            "order": 13,
+        },
+        "non_finite_numbers": {
+            "type": "string",
+            "title": "NaN and Infinity",
+            "description": "reject: a record with NaN or Infinity in a field is rejected, naming the field; null: such values are sent as null.",
+            "enum": list(NON_FINITE_POLICIES),
+            "default": "reject",
+            "order": 14,
+        },
+        "on_unreadable_line": {
+            "type": "string",
+            "title": "On unreadable input line",
+            "description": "An input line that is not an Airbyte message (not JSON, or a malformed envelope) and cannot be tied to a stream: "
+            "fail stops the sync naming the line; skip counts it, logs it and summarises the count at the end.",
+            "enum": list(UNREADABLE_LINE_POLICIES),
+            "default": "fail",
+            "order": 15,
+        },
+        "state_delay_seconds": {
+            "type": "integer",
+            "title": "State delay (seconds)",
+            "description": "A STATE is echoed once every record before it is accepted; batches are kept filling across states for at most "
+            "this long, so a source that checkpoints after every record does not cause one request per record. 0: flush at every state.",
+            "minimum": 0,
+            "maximum": 3600,
+            "default": DEFAULT_STATE_DELAY_SECONDS,
+            "order": 16,
+        },
     },
 }
 
@@ -141,6 +193,11 @@ class SenseConfig:
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
     source_preset: str = DEFAULT_PRESET
     mappings: Any = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    epoch_unit: str = "reject"
+    non_finite_numbers: str = "reject"
+    on_unreadable_line: str = "fail"
+    state_delay_seconds: float = DEFAULT_STATE_DELAY_SECONDS
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -173,6 +230,14 @@ class SenseConfig:
         policy = config.get("on_invalid_record", "skip") or "skip"
         if policy not in INVALID_RECORD_POLICIES:
             raise ConfigError(f"'on_invalid_record' must be one of {', '.join(INVALID_RECORD_POLICIES)}, got {policy!r}.")
+        def choice(name: str, allowed, default):
+            value = config.get(name) or default
+            if value not in allowed:
+                raise ConfigError(f"'{name}' must be one of {', '.join(allowed)}, got {value!r}.")
+            return value
+
+        preset = config.get("source_preset") or DEFAULT_PRESET
+        preset_unit = load_preset(preset).get("epoch_unit", "reject") if preset in PRESETS else "reject"
         dry_run = config.get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise ConfigError(f"'dry_run' must be true or false, got {dry_run!r}.")
@@ -187,8 +252,13 @@ class SenseConfig:
             on_invalid_record=policy,
             dry_run=dry_run,
             retry_max_seconds=integer("retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS, 1, 86400),
-            source_preset=config.get("source_preset") or DEFAULT_PRESET,
+            source_preset=preset,
             mappings=config.get("mappings") or None,
+            max_retries=integer("max_retries", DEFAULT_MAX_RETRIES, 0, 20),
+            epoch_unit=choice("epoch_unit", EPOCH_UNITS, preset_unit),
+            non_finite_numbers=choice("non_finite_numbers", NON_FINITE_POLICIES, "reject"),
+            on_unreadable_line=choice("on_unreadable_line", UNREADABLE_LINE_POLICIES, "fail"),
+            state_delay_seconds=integer("state_delay_seconds", DEFAULT_STATE_DELAY_SECONDS, 0, 3600),
         )
 
     def mapping_table(self):

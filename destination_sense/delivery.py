@@ -4,7 +4,9 @@ The batching stage queues finished batches and state markers; this stage takes t
 a STATE is echoed only after every batch before it was accepted, and batches flushed together keep
 the entity order in which they were queued. One batch is in flight while the next ones fill.
 
-Answers: 201 → accepted. 413 → the batch is split in two and each half sent. 400 with per-entity
+Answers: 201 → accepted. 413 → the batch is split in two and each half sent, and the entity's
+byte limit is lowered (``ByteLimits``) so later batches start below the size that failed; a batch
+built before that lesson and still above the new limit is split before it is sent. 400 with per-entity
 errors → exactly those records are rejected and the rest re-sent; when the errors cannot be tied
 to records, the batch is bisected until they can. Retryable failures are handled by the client;
 anything else stops delivery, and no later state is ever echoed.
@@ -16,6 +18,7 @@ from typing import Dict, List, Optional
 
 from destination_sense.batching import GzipBatch, Item
 from destination_sense.batcher import Updates
+from destination_sense.byte_limits import ByteLimits
 from destination_sense.direct import DirectItem
 from destination_sense.errors import SenseError
 from destination_sense.http_client import EntityError, SenseClient, parse_entity_errors
@@ -41,7 +44,9 @@ class Delivery(Stage):
         rejections: Rejections,
         counts: DeliveryCounts,
         dry_run: bool = False,
+        limits: Optional[ByteLimits] = None,
     ):
+        self.limits = limits
         self.client = client
         self.output = output
         self.stats = stats
@@ -110,11 +115,19 @@ class Delivery(Stage):
         if self.dry_run:
             self._accepted(batch, body)
             return
+        limit = self.limits.for_entity(batch.collection) if self.limits is not None else None
+        if limit is not None and len(body) > limit and len(batch.items) > 1:
+            # built before a 413 lowered the limit: split now instead of sending what will be refused
+            self._split(batch, f"{len(body):,} compressed bytes is above the {limit:,} learned from a 413")
+            return
         outcome = self.client.post_batch(batch.collection, body, f"POST /{batch.collection} ({len(batch)} records)")
         stats.retries += outcome.retries
         if outcome.accepted:
             self._accepted(batch, body)
         elif outcome.too_large:
+            if self.limits is not None:
+                limit = self.limits.too_large(batch.collection, len(body))
+                self.output.info(f"Sense answered 413 to {len(body):,} compressed bytes of {batch.collection}: later batches hold at most {limit:,}.")
             self._split(batch, "Sense answered 413 (payload too large)")
         elif outcome.rejected:
             self._handle_rejected(batch, outcome.errors)

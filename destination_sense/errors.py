@@ -21,3 +21,9 @@ class TransientError(SenseError):
 
 class InvalidRecordError(ConfigError):
     """A record was rejected while ``on_invalid_record`` is ``fail``."""
+
+
+class InputError(SenseError):
+    """An input line is not an Airbyte message that can be processed (``on_unreadable_line: fail``)."""
+
+    failure_type = "system_error"

@@ -114,20 +114,15 @@ class SenseClient:
     # ------------------------------------------------------------------
     def authenticate(self) -> None:
         """Obtain a token now, retrying a failing token endpoint under the retry policy."""
-        started = self.clock()
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def once():
             try:
                 self.tokens.get()
-                return
             except TransientError as exc:
-                wait = self.policy.next_wait(attempt, self.clock() - started)
-                if wait is None:
-                    raise
-                self.retries += 1
-                self.log(f"{exc} Retry {attempt} in {wait:.1f} s.")
-                self.sleep(wait)
+                return _Retry(str(exc))
+            return None
+
+        self._retrying("the token request", once)
 
     def post_batch(self, collection: str, gzip_body: bytes, description: str = "") -> PostOutcome:
         url = f"{self.api_url}/{collection}"
@@ -165,33 +160,49 @@ class SenseClient:
             return ConfigError(f"{what} answered {status}: the client is not allowed to write this entity. Check the credentials with the Sense team. {snippet}")
         return SenseError(f"{what} answered unexpected HTTP {status}: {snippet}")
 
-    def _request(self, method: str, url: str, headers: dict, body: Optional[bytes], what: str):
-        started = self.clock()
-        attempt = 0
-        renewed_after_401 = False
+    def _retrying(self, what: str, once: Callable[[], object]):
+        """Call ``once`` until it returns something other than a ``_Retry``; the one retry loop.
+
+        Returns ``(result, retries)``; raises ``TransientError`` when the policy gives up.
+        """
+        schedule = self.policy.start(self.clock)
         while True:
-            attempt += 1
-            problem: str
-            retry_after: Optional[float] = None
-            token = None
-            try:
-                token = self.tokens.get()
-                response = self.session.request(
-                    method,
-                    url,
-                    data=body() if callable(body) else body,
-                    headers={**headers, "Authorization": f"Bearer {token}"},
-                    timeout=self.timeout,
+            result = once()
+            if not isinstance(result, _Retry):
+                return result, schedule.retries
+            wait = schedule.next_wait(result.status, result.retry_after)
+            if wait is None:
+                raise TransientError(
+                    f"{result.problem}; giving up after {schedule.retries + 1} attempts in {schedule.elapsed:.0f} s: {schedule.why_not}."
                 )
-            except TransientError as exc:  # the token endpoint failed
-                problem = str(exc)
-            except requests.exceptions.InvalidURL as exc:
-                raise ConfigError(f"api_url {self.api_url!r} is not a valid URL.") from exc
-            except requests.exceptions.Timeout:
-                problem = f"{what} timed out after {self.timeout:.0f} s"
-            except requests.exceptions.ConnectionError as exc:
-                problem = f"{what} could not connect to {self.api_url} ({type(exc).__name__})"
-            else:
+            self.retries += 1
+            self.log(f"{result.problem}; retry {schedule.retries} in {wait:.1f} s.")
+            self.sleep(wait)
+
+    def _request(self, method: str, url: str, headers: dict, body: Optional[bytes], what: str):
+        renewed_after_401 = False
+
+        def once():
+            nonlocal renewed_after_401
+            while True:
+                try:
+                    token = self.tokens.get()
+                except TransientError as exc:  # the token endpoint failed
+                    return _Retry(str(exc))
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        data=body() if callable(body) else body,
+                        headers={**headers, "Authorization": f"Bearer {token}"},
+                        timeout=self.timeout,
+                    )
+                except requests.exceptions.InvalidURL as exc:
+                    raise ConfigError(f"api_url {self.api_url!r} is not a valid URL.") from exc
+                except requests.exceptions.Timeout:
+                    return _Retry(f"{what} timed out after {self.timeout:.0f} s")
+                except requests.exceptions.ConnectionError as exc:
+                    return _Retry(f"{what} could not connect to {self.api_url} ({type(exc).__name__})")
                 status = response.status_code
                 if status == 401:
                     if renewed_after_401:
@@ -201,15 +212,16 @@ class SenseClient:
                     self.log(f"{what} answered 401: renewing the access token and retrying once.")
                     continue
                 if status not in RETRYABLE_STATUS:
-                    return response, attempt - 1
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                problem = f"{what} answered HTTP {status}"
-            wait = self.policy.next_wait(attempt, self.clock() - started, retry_after)
-            if wait is None:
-                raise TransientError(
-                    f"{problem}; giving up after {attempt} attempts in {self.clock() - started:.0f} s "
-                    f"(retry budget {self.policy.max_elapsed:.0f} s)."
-                )
-            self.retries += 1
-            self.log(f"{problem}; retry {attempt} in {wait:.1f} s.")
-            self.sleep(wait)
+                    return response
+                return _Retry(f"{what} answered HTTP {status}", status, parse_retry_after(response.headers.get("Retry-After")))
+
+        return self._retrying(what, once)
+
+
+@dataclass
+class _Retry:
+    """What one attempt returns when it should be retried."""
+
+    problem: str
+    status: Optional[int] = None
+    retry_after: Optional[float] = None

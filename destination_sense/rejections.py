@@ -55,7 +55,7 @@ class Rejections:
             if log_it:
                 self.logged[stream] += 1
         if delivery_counts is not None:
-            delivery_counts.reject(stream)
+            delivery_counts.reject(stream, position)
         if log_it:
             self.log_warn(message)
             if self.logged[stream] == MAX_LOGGED_PER_STREAM:

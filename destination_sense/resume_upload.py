@@ -12,7 +12,7 @@ The file is, in this order of preference:
 2. ``file_path``: a local file the destination can read (never deleted);
 3. ``file_base64``: the content, base64-encoded (decoded to a temporary file, deleted after use).
 Checks before anything is sent: the candidate and resume ids, an extension Sense accepts, a
-non-empty file of at most 4 MB, ISO 8601 dates (epoch numbers are converted). A record failing one
+non-empty file of at most 4 MB, ISO 8601 dates (epoch numbers in the config's ``epoch_unit``). A record failing one
 is rejected with the reason; so is a file Sense answers 400, 404 (unknown candidate) or 413 to.
 
 Uploads wait in the writer until a group is full, a STATE comes or the input ends; the candidates
@@ -65,6 +65,7 @@ def is_resume_name(name: Optional[str]) -> bool:
 class ResumeRoute:
     key: StreamKey
     getters: Optional[Tuple[Tuple[str, Getter], ...]] = None  # a preset's field mapping
+    epoch_unit: str = "reject"  # how numeric dates are read (the config's ``epoch_unit``)
 
     @property
     def label(self) -> str:
@@ -80,7 +81,7 @@ class ResumeRoute:
         return out
 
 
-def routes_from_catalog(catalog: Mapping[str, Any], preset_name: str, preset: Mapping[str, Any]) -> Dict[StreamKey, ResumeRoute]:
+def routes_from_catalog(catalog: Mapping[str, Any], preset_name: str, preset: Mapping[str, Any], epoch_unit: str = "reject") -> Dict[StreamKey, ResumeRoute]:
     section = preset.get("resumes") or {}
     preset_stream = section.get("stream")
     getters = None
@@ -96,11 +97,11 @@ def routes_from_catalog(catalog: Mapping[str, Any], preset_name: str, preset: Ma
         object_name = configured.get("destination_object_name")
         if object_name:
             if is_resume_name(object_name):
-                out[key] = ResumeRoute(key)
+                out[key] = ResumeRoute(key, epoch_unit=epoch_unit)
         elif preset_stream and squash_name(key[1]) == squash_name(preset_stream):
-            out[key] = ResumeRoute(key, getters)
+            out[key] = ResumeRoute(key, getters, epoch_unit)
         elif is_resume_name(key[1]):
-            out[key] = ResumeRoute(key)
+            out[key] = ResumeRoute(key, epoch_unit=epoch_unit)
     return out
 
 
@@ -152,11 +153,11 @@ def _extension(value: Any, *names: Optional[str]) -> Optional[str]:
     return text.lstrip(".").lower() if text else None
 
 
-def _date(value: Any) -> Tuple[Optional[str], Optional[str]]:
+def _date(value: Any, epoch_unit: str) -> Tuple[Optional[str], Optional[str]]:
     if value is None or value == "":
         return None, None
     try:
-        return to_datetime(value), None
+        return to_datetime(value, epoch_unit), None
     except (CoercionError, ValueError, TypeError) as exc:
         return None, f"is not a date-time ({exc})"
 
@@ -184,8 +185,8 @@ def prepare(route: ResumeRoute, position: int, record: Mapping[str, Any], temp_d
         problems.append(("file_extension", "is missing and the file name has none"))
     elif extension not in RESUME_EXTENSIONS:
         problems.append(("file_extension", f"'{extension}' is not accepted by Sense (allowed: {', '.join(RESUME_EXTENSIONS)})"))
-    created, created_problem = _date(values.get("date_created"))
-    updated, updated_problem = _date(values.get("date_updated"))
+    created, created_problem = _date(values.get("date_created"), route.epoch_unit)
+    updated, updated_problem = _date(values.get("date_updated"), route.epoch_unit)
     for name, problem in (("date_created", created_problem), ("date_updated", updated_problem)):
         if problem:
             problems.append((name, problem))

@@ -29,14 +29,14 @@ class SideRoutes:
             yield f"Stream '{route.label}' → candidate resumes (POST /candidates/{{id}}/resume){' (mapped by the preset)' if route.getters else ''}."
 
 
-def split_catalog(catalog: Mapping[str, Any], preset_name: str, table: Any) -> Tuple[Dict[str, Any], SideRoutes]:
+def split_catalog(catalog: Mapping[str, Any], preset_name: str, table: Any, epoch_unit: str = "reject") -> Tuple[Dict[str, Any], SideRoutes]:
     """(the catalog without the side streams, their routes)."""
     from destination_sense.mapping import load_preset
 
     preset = load_preset(preset_name or "none")
     routes = SideRoutes(
         possible_values.routes_from_catalog(catalog, preset_name, preset, table),
-        resume_upload.routes_from_catalog(catalog, preset_name, preset),
+        resume_upload.routes_from_catalog(catalog, preset_name, preset, epoch_unit),
     )
     keys = set(routes.possible_values) | set(routes.resumes)
     rest = []

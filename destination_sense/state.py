@@ -5,14 +5,18 @@ A STATE message is echoed with every field it arrived with, plus
 ``destinationStats.rejectedRecordCount`` (records rejected), counted over the records of the
 state's scope since the previous state of that scope: one stream for a STREAM state, every stream
 for a GLOBAL (or LEGACY) state. Counting is split in two halves because rejections happen in two
-places: while reading (invalid records) and while delivering (Sense answered 400).
+places: while reading (invalid records) and while delivering (Sense answered 400). A batch may
+hold records from before and after a state (batches fill across states), so a rejection found
+while delivering is counted by the record's position in its stream: it belongs to the first
+state whose marker was taken at or after that position.
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from destination_sense.catalog import StreamKey
 
@@ -34,6 +38,8 @@ class StateMarker:
     received: int
     rejected_while_reading: int
     sequence: int
+    #: last position read per stream when the state arrived; None: every rejection so far belongs here
+    positions: Optional[Mapping[StreamKey, int]] = None
 
 
 @dataclass
@@ -44,7 +50,7 @@ class ReadCounts:
     rejected: Counter = field(default_factory=Counter)
     sequence: int = 0
 
-    def marker(self, state: Dict[str, Any]) -> StateMarker:
+    def marker(self, state: Dict[str, Any], positions: Optional[Mapping[StreamKey, int]] = None) -> StateMarker:
         scope = state_scope(state)
         self.sequence += 1
         if scope is None:
@@ -53,28 +59,36 @@ class ReadCounts:
             self.rejected.clear()
         else:
             received, rejected = self.received.pop(scope, 0), self.rejected.pop(scope, 0)
-        return StateMarker(state, scope, received, rejected, self.sequence)
+        if scope is not None and positions is not None:
+            positions = {scope: positions.get(scope, 0)}
+        return StateMarker(state, scope, received, rejected, self.sequence, positions)
 
 
 class DeliveryCounts:
-    """Rejections found while delivering (HTTP 400), counted until the next marker of their scope."""
+    """Rejections found while delivering (HTTP 400), kept by position until the marker they belong to."""
 
     def __init__(self) -> None:
-        self._rejected: Counter = Counter()
+        self._rejected: Dict[StreamKey, List[int]] = {}
         self._lock = threading.Lock()
 
-    def reject(self, stream: StreamKey, count: int = 1) -> None:
+    def reject(self, stream: StreamKey, position: int) -> None:
         with self._lock:
-            self._rejected[stream] += count
+            self._rejected.setdefault(stream, []).append(position)
+
+    def _take(self, stream: StreamKey, up_to: int) -> int:
+        positions = self._rejected.get(stream)
+        if not positions:
+            return 0
+        kept = [p for p in positions if p > up_to]
+        self._rejected[stream] = kept
+        return len(positions) - len(kept)
 
     def decorate(self, marker: StateMarker) -> Dict[str, Any]:
         """The STATE to echo for ``marker``: the original fields plus destinationStats."""
         with self._lock:
-            if marker.scope is None:
-                rejected_late = sum(self._rejected.values())
-                self._rejected.clear()
-            else:
-                rejected_late = self._rejected.pop(marker.scope, 0)
+            streams = [marker.scope] if marker.scope is not None else list(self._rejected)
+            limits = marker.positions
+            rejected_late = sum(self._take(stream, limits.get(stream, 0) if limits is not None else math.inf) for stream in streams)
         rejected = marker.rejected_while_reading + rejected_late
         accepted = marker.received - rejected
         state = dict(marker.state)

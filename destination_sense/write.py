@@ -49,10 +49,11 @@ def main(args: List[str]) -> int:
 
 
 def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: Optional[RetryPolicy] = None) -> SenseClient:
-    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds)
+    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds, max_retries=config.max_retries)
     on_token = output.add_secret if output is not None else None
-    tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token)
     log = output.info if output is not None else (lambda message: None)
+    warn = output.warn if output is not None else (lambda message: None)
+    tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token, warn=warn)
     return SenseClient(config.api_url, tokens, policy=policy, log=log)
 
 
@@ -66,7 +67,7 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
     try:
         parsed = SenseConfig.from_mapping(config)
         table = parsed.mapping_table()
-        catalog, side_routes = split_catalog(catalog, parsed.source_preset, table)  # possible values, resumes
+        catalog, side_routes = split_catalog(catalog, parsed.source_preset, table, parsed.epoch_unit)  # possible values, resumes
         routes = routes_from_catalog(catalog, table)
         output.info(
             f"destination-sense {__version__}: writing {len(routes) + len(side_routes)} stream(s) to {parsed.api_url} "
@@ -80,8 +81,8 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
             output.info(line)
         client = None if parsed.dry_run else build_client(parsed, output)
 
-        def delivery_factory(stats, rejections, counts):
-            return Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run)
+        def delivery_factory(stats, rejections, counts, limits):
+            return Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run, limits=limits)
 
         writer = SenseWriter(parsed, routes, output, delivery_factory, side_routes=side_routes)
         if client is not None:
@@ -108,5 +109,5 @@ def _finish_after_failure(writer: Optional[SenseWriter], output: ProtocolOutput)
     if writer is None:
         return
     writer.close_after_failure()
-    for line in writer.stats.summary_lines():
+    for line in writer.summary_lines():
         output.info(line)

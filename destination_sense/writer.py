@@ -1,32 +1,41 @@
 """The write loop: read Airbyte messages, route, normalise, validate, serialise, hand over.
 
-Lines are parsed once with orjson; no protocol objects are built per record. Each record is
+Lines are parsed once with orjson (``input_lines`` falls back to an exact parser for the lines
+orjson refuses or may read lossily); no protocol objects are built per record. Every input line
+ends as one of: a message processed, a record rejected with a reason (counted in the next STATE's
+``rejectedRecordCount``), an unreadable line counted and summarised (``on_unreadable_line: skip``)
+or a failed sync. Each record is
 normalised and validated for its entity in one pass and serialised once. Records are handed to the batching
 stage in runs per entity; the stages run on their own threads:
 
     reader (this) → batching (compress, fill batches) → delivery (POST, echo states)
 
 Batches are closed when full, when the oldest record not yet flushed is older than
-``flush_interval_seconds``, before a STATE is passed on (every record before a state must be
-accepted before the state is echoed), and at the end; several entities flushed together are
-closed in the published entity order.
+``flush_interval_seconds``, when the oldest STATE not yet echoed is older than
+``state_delay_seconds``, and at the end; several entities flushed together are closed in the
+published entity order. A STATE does not close batches by itself: the batching stage holds it
+until every batch holding a record before it has gone to delivery, which echoes it only after
+those were accepted. So a source that checkpoints after every record still fills batches.
 """
 from __future__ import annotations
 
 import threading
 import time
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import orjson
 
 from destination_sense.batcher import Batcher, Flush, Records, Updates
 from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense import side_streams
+from destination_sense.byte_limits import ByteLimits
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
 from destination_sense.entities import BY_COLLECTION, ENTITIES
-from destination_sense.errors import ConfigError
-from destination_sense.normalize import RecordNormalizer
+from destination_sense.envelopes import IGNORED_TYPES, message_problem, record_problem, state_problem
+from destination_sense.errors import ConfigError, InputError
+from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values
+from destination_sense.normalize import INT64_MAX, INT64_MIN, RecordNormalizer
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
 from destination_sense.state import DeliveryCounts, ReadCounts
@@ -37,27 +46,41 @@ HANDOFF_BYTES = 128 * 1024
 AGE_CHECK_EVERY = 1000  # records between checks of the clock on the reading thread
 #: Partial updates collected per entity before they are handed over.
 UPDATE_HANDOFF = 200
+#: Unknown fields logged per stream; the rest are counted and summarised at the end.
+MAX_UNKNOWN_FIELDS_LOGGED = 20
+#: Unreadable lines logged (with ``on_unreadable_line: skip``); the rest are counted.
+MAX_UNREADABLE_LOGGED = 20
+
+def _beyond_int64(value: Any) -> bool:
+    return value.__class__ is int and not INT64_MIN <= value <= INT64_MAX
 
 
 class StreamWriter:
     """Per configured stream: its route, normaliser, validator and position counter."""
 
-    __slots__ = ("route", "normalize", "position", "key", "collection", "mapping", "is_update", "is_soft_delete", "backward_refs")
+    __slots__ = (
+        "route", "normalize", "position", "key", "collection", "mapping", "is_update", "is_soft_delete", "backward_refs", "unknown_fields",
+    )
 
-    def __init__(self, route: StreamRoute, output: ProtocolOutput):
+    def __init__(self, route: StreamRoute, output: ProtocolOutput, epoch_unit: str = "reject"):
         self.route = route
         self.key = route.key
         self.collection = route.entity.collection
         label = route.label
         entity = route.entity
+        self.unknown_fields = 0
 
         def warn_unknown(field: str) -> None:
+            self.unknown_fields += 1
+            if self.unknown_fields > MAX_UNKNOWN_FIELDS_LOGGED:
+                return
             output.warn(
-                f"Stream '{label}': field '{field}' is not a field of Sense {entity.name}; it is dropped "
-                f"from every record (Sense rejects unknown fields). This is logged once per stream and field."
+                f"Stream '{label}': field '{field[:200]}' is not a field of Sense {entity.name}; it is dropped "
+                f"from every record (Sense rejects unknown fields). This is logged once per stream and field"
+                f" (the first {MAX_UNKNOWN_FIELDS_LOGGED} fields; the rest are counted at the end)."
             )
 
-        self.normalize = RecordNormalizer(entity, warn_unknown)
+        self.normalize = RecordNormalizer(entity, warn_unknown, epoch_unit)
         self.mapping = route.mapping
         self.is_update = route.is_update
         self.is_soft_delete = route.is_soft_delete
@@ -87,9 +110,14 @@ class SenseWriter:
         self.rejections = Rejections(config.on_invalid_record, self.stats, output.warn)
         self.read_counts = ReadCounts()
         self.delivery_counts = DeliveryCounts()
-        self.delivery = delivery_factory(self.stats, self.rejections, self.delivery_counts)
-        self.batcher = Batcher(self.delivery, self.rejections, self.delivery_counts, config.batch_size, config.max_batch_bytes, level)
-        self.streams: Dict[StreamKey, StreamWriter] = {key: StreamWriter(route, output) for key, route in routes.items()}
+        self.limits = ByteLimits(config.max_batch_bytes)
+        self.delivery = delivery_factory(self.stats, self.rejections, self.delivery_counts, self.limits)
+        self.batcher = Batcher(self.delivery, self.rejections, self.delivery_counts, config.batch_size, config.max_batch_bytes, level, self.limits)
+        self.streams: Dict[StreamKey, StreamWriter] = {key: StreamWriter(route, output, config.epoch_unit) for key, route in routes.items()}
+        self.null_non_finite = config.non_finite_numbers == "null"
+        self.line_number = 0
+        self.unreadable_lines: List[int] = []  # line numbers of lines counted as unreadable (skip policy)
+        self.state_waiting_since: Optional[float] = None
         self.pending: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
         self.pending_bytes: Dict[str, int] = {e.collection: 0 for e in ENTITIES}
         self.pending_updates: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
@@ -111,12 +139,39 @@ class SenseWriter:
             self.delivery.close()
         finally:
             self._stop_timer.set()
-        for line in self.stats.summary_lines():
+        for line in self.summary_lines():
             self.output.info(line)
 
+    def summary_lines(self) -> List[str]:
+        """The statistics table, then what was counted but not delivered."""
+        lines = self.stats.summary_lines()
+        for writer in self.streams.values():
+            if writer.unknown_fields > MAX_UNKNOWN_FIELDS_LOGGED:
+                lines.append(
+                    f"Stream '{writer.route.label}': {writer.unknown_fields:,} fields that Sense does not define were dropped "
+                    f"({writer.unknown_fields - MAX_UNKNOWN_FIELDS_LOGGED:,} of them not logged)."
+                )
+        if self.unreadable_lines:
+            shown = ", ".join(str(n) for n in self.unreadable_lines[:MAX_UNREADABLE_LOGGED])
+            more = ", …" if len(self.unreadable_lines) > MAX_UNREADABLE_LOGGED else ""
+            lines.append(
+                f"{len(self.unreadable_lines):,} input line(s) were not Airbyte messages that could be tied to a stream and were "
+                f"skipped (on_unreadable_line: skip): line(s) {shown}{more}."
+            )
+        return lines
+
     def close_after_failure(self) -> None:
-        """Let the stages deliver what was queued before a failure; swallow their errors."""
+        """Deliver what was read before a failure (so the states before it are echoed); swallow errors.
+
+        Everything the reader holds or handed over came before the line that failed; when the failure
+        came from delivery itself, the flush fails again at once and is ignored.
+        """
         self._stop_timer.set()
+        try:
+            with self._lock:
+                self._flush_all()
+        except BaseException:  # noqa: BLE001 - the original error is the one reported
+            pass
         for stage in (self.batcher, self.delivery):
             try:
                 stage.close()
@@ -126,28 +181,61 @@ class SenseWriter:
     def _consume(self, lines: Iterable[bytes]) -> None:
         since_check = 0
         lock = self._lock
-        loads = orjson.loads
+        number = 0
         for line in lines:
+            number += 1
+            self.line_number = number
             try:
-                message = loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
-                    self.output.warn(f"Ignoring an input line that is not JSON: {line[:200]!r}")
+                message, exact = read_message(line)
+            except UnreadableLine as exc:
+                if not line.strip():
+                    continue  # an empty line is no message
+                with lock:
+                    self._unreadable(line, f"{exc}", guess_stream(line))
                 continue
             kind = message.get("type") if message.__class__ is dict else None
             with lock:
                 if kind == "RECORD":
-                    self._record(message.get("record") or {})
+                    record = message.get("record")
+                    problem = record_problem(record)
+                    if problem is not None:
+                        self._unreadable(line, problem, None)
+                        continue
+                    self._record(record, exact)
                     since_check += 1
                     if since_check >= AGE_CHECK_EVERY:
                         since_check = 0
                         self._flush_aged()
                 elif kind == "STATE":
-                    self._state(message.get("state") or {})
+                    state = message.get("state")
+                    problem = state_problem(state)
+                    if problem is not None:
+                        self._unreadable(line, problem, None)
+                        continue
+                    self._state(state)
+                elif kind not in IGNORED_TYPES:
+                    self._unreadable(line, message_problem(message), None)
+
+    def _unreadable(self, line: bytes, reason: str, stream: Optional[StreamKey]) -> None:
+        """A line that is no usable message: a rejected record of ``stream`` when known, else by ``on_unreadable_line``."""
+        number = self.line_number
+        writer = self.streams.get(stream) if stream is not None else None
+        if writer is not None:
+            writer.position += 1
+            self.read_counts.received[writer.key] += 1
+            self.stats[writer.collection].received += 1
+            self._reject(writer, None, [(None, f"input line {number} {reason}")])
+            return
+        message = f"Input line {number} {reason}: {line[:120]!r}"
+        if self.config.on_unreadable_line == "fail":
+            raise InputError(message + " (on_unreadable_line is 'fail').")
+        self.unreadable_lines.append(number)
+        if len(self.unreadable_lines) <= MAX_UNREADABLE_LOGGED:
+            self.output.warn(message + "; skipped and counted (on_unreadable_line: skip).")
 
     def _tick(self) -> None:
         """Background: flush what got too old while the input was idle; log progress."""
-        interval = min(1.0, self.config.flush_interval_seconds / 4)
+        interval = min(1.0, self.config.flush_interval_seconds / 4, (self.config.state_delay_seconds or 4) / 4)
         while not self._stop_timer.wait(interval):
             try:
                 with self._lock:
@@ -158,8 +246,8 @@ class SenseWriter:
                 return
 
     # ------------------------------------------------------------------
-    def _record(self, record: dict) -> None:
-        key = (record.get("namespace") or None, record.get("stream") or "")
+    def _record(self, record: dict, exact: bool = False) -> None:
+        key = (record.get("namespace") or None, record["stream"])
         writer = self.streams.get(key)
         if writer is None:
             if key in self.side_positions:
@@ -176,6 +264,11 @@ class SenseWriter:
         if data.__class__ is not dict:
             self._reject(writer, None, [(None, "the record has no data object")])
             return
+        if exact:  # read by the exact parser: it may hold NaN, infinities or text that is not Unicode
+            bad = unstorable_values(data, self.null_non_finite)
+            if bad:
+                self._reject(writer, _id_of(data), bad)
+                return
         if writer.mapping is not None:
             data = writer.mapping(data)
         if writer.is_soft_delete:
@@ -186,10 +279,17 @@ class SenseWriter:
             self._reject(writer, entity_id if entity_id.__class__ is str else None, problems)
             return
         if writer.is_update:
-            del normalized["id"]
-            self._add_update(collection, Item(orjson.dumps(normalized), entity_id, key, writer.position))
+            del normalized["id"]  # in the URL, not the body
+        try:
+            serialized = orjson.dumps(normalized)
+        except TypeError:  # an integer beyond 64 bits in a field that is not an id (only the exact parser reads those)
+            fields = sorted(name for name, value in normalized.items() if _beyond_int64(value))
+            problems = [(name, "is an integer beyond the 64-bit range Sense stores") for name in fields]
+            self._reject(writer, entity_id, problems or [(None, "cannot be serialised as JSON")])
             return
-        serialized = orjson.dumps(normalized)
+        if writer.is_update:
+            self._add_update(collection, Item(serialized, entity_id, key, writer.position))
+            return
         try:
             check_fits_alone(serialized, self.config.max_batch_bytes, self.level)
         except RecordTooLarge as exc:
@@ -243,8 +343,16 @@ class SenseWriter:
             self.batcher.submit(item)
 
     def _state(self, state: dict) -> None:
-        self._flush_all()
-        self.batcher.submit(self.read_counts.marker(state))
+        """Hand over what came before the state, then the state; batches stay open (see the module doc)."""
+        if self.config.state_delay_seconds <= 0:
+            self._flush_all()
+        else:
+            for entity in ENTITIES:  # the published order
+                self._handoff(entity.collection)
+            if self.state_waiting_since is None:
+                self.state_waiting_since = self.clock()
+        positions = {key: writer.position for key, writer in self.streams.items()}
+        self.batcher.submit(self.read_counts.marker(state, positions))
 
     # ------------------------------------------------------------------
     def _handoff(self, collection: str) -> None:
@@ -278,6 +386,7 @@ class SenseWriter:
         for entity in ENTITIES:  # the published order
             self._handoff(entity.collection)
             self.oldest[entity.collection] = None
+        self.state_waiting_since = None
         if self.resumes is not None:
             self._submit_direct(self.resumes.take())
         self.batcher.submit(Flush(None))
@@ -285,9 +394,21 @@ class SenseWriter:
     def _flush_aged(self) -> None:
         limit = self.config.flush_interval_seconds
         now = self.clock()
+        waiting = self.state_waiting_since
+        if waiting is not None and now - waiting >= self.config.state_delay_seconds:
+            self._flush_all()
+            return
         for entity in ENTITIES:
             started = self.oldest[entity.collection]
             if started is not None and now - started >= limit:
                 self._handoff(entity.collection)
                 self.oldest[entity.collection] = None
                 self.batcher.submit(Flush(entity.collection))
+
+
+def _id_of(data: Any) -> Optional[str]:
+    """The record's id for a report, when it is plainly one."""
+    value = data.get("id") if data.__class__ is dict else None
+    if value.__class__ is int:
+        return str(value)
+    return value if value.__class__ is str and value.strip() else None

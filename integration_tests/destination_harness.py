@@ -83,6 +83,10 @@ class RunResult:
         return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
 
 
+def _line(message: Any) -> bytes:
+    return message if isinstance(message, bytes) else orjson.dumps(message)
+
+
 def _write_json(path: Path, data: Any) -> str:
     path.write_text(json.dumps(data))
     return str(path)
@@ -92,23 +96,26 @@ def run_write(
     tmp_path: Path,
     config: Dict[str, Any],
     catalog_: Dict[str, Any],
-    messages: Iterable[Dict[str, Any]],
+    messages: Iterable[Any],
     pace: Optional[float] = None,
     timeout: float = 240,
 ) -> RunResult:
-    """Run ``destination-sense write``; with ``pace``, sleep that long between input lines."""
+    """Run ``destination-sense write``; with ``pace``, sleep that long between input lines.
+
+    A message is a dict (serialised here) or ``bytes``: a raw input line, sent as it is.
+    """
     config_path = _write_json(tmp_path / "config.json", config)
     catalog_path = _write_json(tmp_path / "catalog.json", catalog_)
     args = [DESTINATION, "write", "--config", config_path, "--catalog", catalog_path]
     if pace is None:
-        data = b"".join(orjson.dumps(m) + b"\n" for m in messages)
+        data = b"".join(_line(m) + b"\n" for m in messages)
         proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=connector_env())
         return RunResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=connector_env())
         for message in messages:
-            proc.stdin.write(orjson.dumps(message) + b"\n")
+            proc.stdin.write(_line(message) + b"\n")
             proc.stdin.flush()
             time.sleep(pace)
         proc.stdin.close()

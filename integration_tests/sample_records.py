@@ -12,7 +12,7 @@ SAMPLES: Dict[str, List[dict]] = {
     "Candidate": [
         {"id": 10, "first_name": "Linus", "last_name": "Kerns", "email": "linus@example.com", "internal_user_id": 1,
          "date_of_birth": "1990-05-06", "date_added": "2024-02-01 09:00:00", "skills": ["python", "sql"], "custom_float1": "2.5",
-         "custom_boolean1": "true", "custom_date1": 1706745600, "status": "Active"},
+         "custom_boolean1": "true", "custom_date1": 1706745600000, "status": "Active"},
         {"id": "11", "first_name": "Ada", "last_name": "Lovelace", "internal_user_id2": 2.0, "opt_out_sms": 0},
     ],
     "client-contacts": [

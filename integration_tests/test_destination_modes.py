@@ -18,7 +18,7 @@ def test_update_patches_only_the_fields_present_in_order(sense_emulator, tmp_pat
         global_state(1),
     ]
     cat = catalog(configured_stream("candidate_changes", destination_object_name="candidates", destination_sync_mode="update"))
-    result = run_write(tmp_path, config_for(sense_emulator), cat, messages)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="seconds"), cat, messages)
     assert result.returncode == 0, result.stdout[-2000:]
     stored = sense_emulator.admin.entities_by_id("candidates")
     assert stored["1"]["status"] == "Inactive" and stored["1"]["first_name"] == "First1"

@@ -52,7 +52,7 @@ def test_staged_files_are_uploaded_after_their_candidates_and_then_deleted(sense
     for i, rid in enumerate(files, start=1):
         messages += [_candidate(i), _file_record(i, rid, paths[rid], file_name=f"cv-{rid}.pdf")]  # each file right after its candidate
     messages.append(stream_state("resumes", 1))
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("candidates", "resumes"), messages)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), messages)
     assert result.returncode == 0, result.stderr + "\n".join(result.logs[-10:])
     stored = {r["resume_id"]: r for r in sense_emulator.admin.resumes()}
     assert {rid: r["sha256"] for rid, r in stored.items()} == {rid: _sha(c) for rid, c in files.items()}
@@ -72,7 +72,7 @@ def test_fallbacks_base64_and_local_path(sense_emulator, tmp_path):
         _file_record(1, "PATH", None, extension=None, file_path=str(local), file_name="kept.docx"),
         stream_state("resumes", 1),
     ]
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("candidates", "resumes"), messages)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), messages)
     assert result.returncode == 0, result.stderr
     stored = {r["resume_id"]: r for r in sense_emulator.admin.resumes("1")}
     assert stored["B64"]["sha256"] == _sha(encoded) and stored["B64"]["file_extension"] == "txt"
@@ -97,7 +97,7 @@ def test_bad_files_are_rejected_with_a_reason_counted_and_the_sync_goes_on(sense
         _file_record(1, "GOOD", good, extension="rtf"),
         stream_state("resumes", 1),
     ]
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("candidates", "resumes"), messages)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), messages)
     assert result.returncode == 0, result.stderr
     assert result.states[-1]["destinationStats"] == {"recordCount": 1.0, "rejectedRecordCount": 6.0}
     text = "\n".join(result.logs)
@@ -115,11 +115,11 @@ def test_bad_files_are_rejected_with_a_reason_counted_and_the_sync_goes_on(sense
 def test_uploads_are_retried_and_restreamed(sense_emulator, tmp_path):
     first = tmp_path / "first"
     first.mkdir()
-    assert run_write(first, config_for(sense_emulator), catalog("candidates"), [_candidate(7)]).returncode == 0
+    assert run_write(first, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates"), [_candidate(7)]).returncode == 0
     content = os.urandom(300_000)
     path = _staged(tmp_path / "staging", "cv.pdf", content)
     sense_emulator.admin.faults(server_error={"count": 2, "status": 503, "collection": "candidates"})
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("resumes"), [_file_record(7, "R", path), stream_state("resumes", 1)])
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("resumes"), [_file_record(7, "R", path), stream_state("resumes", 1)])
     assert result.returncode == 0, result.stderr
     assert sum("503" in line and "retry" in line for line in result.logs) == 2
     (stored,) = sense_emulator.admin.resumes("7")
@@ -131,7 +131,7 @@ def test_a_sync_resumed_after_a_kill_does_not_upload_a_file_twice_once_its_state
     contents = {f"F{i}": os.urandom(2000 + i) for i in range(1, 7)}
     paths = {rid: _staged(staging, f"{rid}.pdf", c) for rid, c in contents.items()}
     config_path, catalog_path = tmp_path / "config.json", tmp_path / "catalog.json"
-    config_path.write_text(json.dumps(config_for(sense_emulator)))
+    config_path.write_text(json.dumps(config_for(sense_emulator, epoch_unit="milliseconds")))
     catalog_path.write_text(json.dumps(catalog("candidates", "resumes")))
     args = [DESTINATION, "write", "--config", str(config_path), "--catalog", str(catalog_path)]
 
@@ -158,7 +158,7 @@ def test_a_sync_resumed_after_a_kill_does_not_upload_a_file_twice_once_its_state
     assert not any(os.path.exists(paths[r]) for r in ("F1", "F2", "F3"))
 
     # The platform restarts the sync from the last echoed state: the source re-reads what came after it.
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("candidates", "resumes"), in_flight + rest)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), in_flight + rest)
     assert result.returncode == 0, result.stderr
     uploads = [r["resume_id"] for r in sense_emulator.admin.resumes()]
     assert sorted(set(uploads)) == sorted(contents)  # nothing lost

@@ -37,7 +37,7 @@ def all_entities_run(sense_emulator, tmp_path):
                 messages.append(record(name, SAMPLES[name][i]))
     messages.append(stream_state("Candidate", 1, id=101, sourceStats={"recordCount": 2.0}, extra_platform_field={"k": [1, 2]}))
     messages.append(global_state("end", id=102))
-    result = run_write(tmp_path, config_for(sense_emulator), catalog(*SAMPLES), messages)
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog(*SAMPLES), messages)
     return sense_emulator, result
 
 
@@ -76,7 +76,8 @@ def test_records_flushed_by_state_in_input_order_can_dangle(sense_emulator, tmp_
         record("candidates", {"id": 5}),
         stream_state("candidates", 1),
     ]
-    result = run_write(tmp_path, config_for(sense_emulator), catalog("placements", "candidates"), messages)
+    config = config_for(sense_emulator, state_delay_seconds=0)  # each state flushes, in input order
+    result = run_write(tmp_path, config, catalog("placements", "candidates"), messages)
     assert result.returncode == 0
     assert [r["collection"] for r in _posts(sense_emulator)] == ["placements", "candidates"]
     assert sense_emulator.admin.dangling()["counts"]["placements"] == 1

@@ -282,6 +282,7 @@ def build() -> dict:
         "name": "bullhorn",
         "description": "The streams of source-ats (Bullhorn REST entities, Bullhorn field names, epoch-millisecond dates).",
         "generated_by": "scripts/generate_presets.py",
+        "epoch_unit": "milliseconds",
         "streams": streams,
         "possible_values": {"stream": "picklist_options", "entities": ENTITY_STREAMS},
         "resumes": {"stream": "candidate_files", "fields": RESUME_FIELDS},

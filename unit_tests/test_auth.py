@@ -86,8 +86,51 @@ def test_token_endpoint_errors(status, error):
         assert "s3cr3t-value" not in str(info.value)
 
 
-def test_non_token_answer_is_a_config_error():
+def test_non_token_answer_is_retried_once_then_a_config_error():
     with requests_mock.Mocker() as m:
         m.post(URL, text="<html>hello</html>")
+        tokens = TokenProvider(URL, "id", "s")
+        with pytest.raises(TransientError):
+            tokens.get()
         with pytest.raises(ConfigError, match="token_url"):
-            TokenProvider(URL, "id", "s").get()
+            tokens.get()
+
+
+def test_one_garbage_answer_then_a_good_one_is_a_token():
+    with requests_mock.Mocker() as m:
+        m.post(URL, [{"text": "<html>busy</html>"}, {"json": {"access_token": "good-token", "expires_in": 60}}])
+        tokens = TokenProvider(URL, "id", "s")
+        with pytest.raises(TransientError):
+            tokens.get()
+        assert tokens.get() == "good-token"
+
+
+@pytest.mark.parametrize("token", ["tok-abcdef\n", "tok-abcdef\r\n", "tok abcdef", "tok-\x00abcdef", "tök-abcdef"])
+def test_a_token_with_whitespace_or_unprintable_characters_is_refused_without_showing_it(token):
+    seen = []
+    with requests_mock.Mocker() as m:
+        m.post(URL, json={"access_token": token, "expires_in": 60})
+        tokens = TokenProvider(URL, "id", "s", on_new_token=seen.append)
+        with pytest.raises(TransientError) as first:
+            tokens.get()
+        with pytest.raises(ConfigError) as second:
+            tokens.get()
+    assert seen == [token, token], "the token is registered for masking before it is refused"
+    for info in (first, second):
+        assert "abcdef" not in str(info.value)
+
+
+@pytest.mark.parametrize("expires_in,lifetime", [(0, 60.0), (-5, 60.0), ("NaN", 60.0), (None, 3600.0), ("soon", 3600.0), (0.2, 1.0), (120, 120.0)])
+def test_unusable_expires_in_gets_a_floor_or_the_default_with_a_warning(expires_in, lifetime):
+    warnings = []
+    body = {"access_token": "tok-1234"}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    with requests_mock.Mocker() as m:
+        m.post(URL, json=body)
+        tokens = TokenProvider(URL, "id", "s", warn=warnings.append)
+        tokens.get()
+        tokens.get()
+        assert m.call_count == 1, "the token is reused, not requested for every call"
+    assert tokens.last_lifetime == lifetime
+    assert bool(warnings) == (lifetime != 120.0)

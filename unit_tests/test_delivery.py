@@ -89,3 +89,38 @@ def test_400_in_fail_mode_stops_delivery(httpserver):
     delivery.submit(_batch(["0", "1"]))
     with pytest.raises(InvalidRecordError, match="record #2 \\(id '1'\\): field 'status' status not allowed"):
         delivery.close()
+
+
+def test_a_413_lowers_the_limit_and_a_batch_built_before_is_split_before_it_is_sent(httpserver):
+    from destination_sense.byte_limits import ByteLimits
+
+    sizes = []
+
+    def handle(request):
+        body = request.get_data()
+        sizes.append(len(body))
+        items = orjson.loads(gzip.decompress(body))
+        return Response("{}", status=413 if len(items) > 4 else 201)
+
+    delivery, stats, _, _, _ = _delivery(httpserver)
+    delivery.limits = ByteLimits(256_000)
+    httpserver.expect_request("/v1/candidates", method="POST").respond_with_handler(handle)
+    import random
+
+    rng = random.Random(3)
+
+    def big_batch(ids):
+        batch = GzipBatch("candidates", 500, 256_000)
+        for pos, i in enumerate(ids, start=1):
+            assert batch.add(Item(orjson.dumps({"id": i, "first_name": "%x" % rng.getrandbits(2000)}), i, STREAM, pos))
+        return batch
+
+    first, second = big_batch([str(i) for i in range(16)]), big_batch([str(i) for i in range(16, 32)])
+    delivery.submit(first)
+    delivery.submit(second)
+    delivery.close()
+    assert stats["candidates"].sent == 32
+    refused = sizes[:2]  # 16 records, then 8: both refused; 4 records fit
+    assert delivery.limits.for_entity("candidates") < refused[1]
+    after_lessons = sizes[3:]
+    assert max(after_lessons) < refused[1], "the second batch was split before sending, below what was refused"

@@ -74,7 +74,7 @@ def test_checks(tmp_path):
 
 def test_base64_becomes_a_temporary_file_and_dates_stand_in_for_each_other(tmp_path):
     content = b"hello resume"
-    upload, problems, _ = prepare(ResumeRoute(KEY), 1, _record(_fields(file_extension=".TXT", date_created=None, date_updated=1_700_000_000,
+    upload, problems, _ = prepare(ResumeRoute(KEY, epoch_unit="seconds"), 1, _record(_fields(file_extension=".TXT", date_created=None, date_updated=1_700_000_000,
                                                                      file_base64=base64.b64encode(content).decode())), str(tmp_path))
     assert problems == []
     assert upload.temporary and not upload.delete_after_upload and open(upload.path, "rb").read() == content

@@ -1,0 +1,30 @@
+import pytest
+
+from destination_sense.envelopes import message_problem, record_problem, state_problem
+
+
+def test_usable_envelopes():
+    assert record_problem({"stream": "s", "data": {}}) is None
+    assert record_problem({"stream": "s", "namespace": None, "data": {}}) is None
+    assert state_problem({"type": "GLOBAL", "global": {}}) is None
+    assert state_problem({"type": "STREAM", "stream": {"stream_descriptor": {"name": "s"}}}) is None
+    assert state_problem({"data": {"cursor": 1}}) is None, "a legacy state"
+
+
+@pytest.mark.parametrize("record", ["s", ["s"], None, {"stream": {"name": "s"}}, {"stream": ""}, {"stream": "s", "namespace": ["n"]}, {}])
+def test_records_that_cannot_be_routed(record):
+    assert record_problem(record)
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["cursor", None, [1], {}, {"type": "DELTA"}, {"type": "STREAM"}, {"type": "STREAM", "stream": "s"},
+     {"type": "STREAM", "stream": {"stream_descriptor": {"name": 5}}}, {"type": "STREAM", "stream": {"stream_descriptor": {"name": "s", "namespace": 1}}}],
+)
+def test_states_that_cannot_be_echoed(state):
+    assert state_problem(state)
+
+
+def test_other_lines_are_described():
+    assert "unknown type 'NEWS'" in message_problem({"type": "NEWS"})
+    assert "a JSON list" in message_problem([1])
