@@ -7,6 +7,8 @@ MAIN_REQUIREMENTS = [
     "requests>=2.31",
     "PyYAML>=6",
     "zlib-ng>=0.5",
+    "PyJWT[crypto]>=2.8",
+    "cryptography>=42",
 ]
 
 TEST_REQUIREMENTS = [
@@ -24,7 +26,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*"]),
     package_data={
         "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
@@ -39,6 +41,7 @@ setup(
             "source-ats=source_ats.run:run",
             "sense-emulator=sense_emulator.cli:main",
             "bullhorn-emulator=bullhorn_emulator.cli:main",
+            "oidc-emulator=oidc_emulator.cli:main",
         ],
     },
 )
