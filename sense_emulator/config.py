@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -26,3 +27,5 @@ class EmulatorConfig:
     missing_entity: str = MISSING_404
     log_limit: int = DEFAULT_LOG_LIMIT
     verbose: bool = False
+    #: the write-back dispatcher's start-up settings (``sense_emulator.writeback_cli.settings``)
+    writeback: Optional[dict] = None
