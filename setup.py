@@ -9,6 +9,15 @@ MAIN_REQUIREMENTS = [
     "zlib-ng>=0.5",
     "PyJWT[crypto]>=2.8",
     "cryptography>=42",
+    # sense-writeback (the write-back receiver), see docs/sense-writeback.md "Why these libraries"
+    "jsonschema>=4.20",
+    "starlette>=0.37",
+    "uvicorn>=0.30",
+    "httptools>=0.6",
+    "uvloop>=0.19; sys_platform != 'win32'",
+    "httpx>=0.27",
+    "prometheus-client>=0.20",
+    "psycopg[binary]>=3.1",
 ]
 
 TEST_REQUIREMENTS = [
@@ -26,12 +35,13 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*"]),
     package_data={
         "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
         "sense_emulator": ["*.json"],
         "bullhorn_emulator": ["*.json"],
+        "sense_writeback": ["schemas/*.json"],
     },
     install_requires=MAIN_REQUIREMENTS,
     extras_require={"dev": TEST_REQUIREMENTS},
@@ -42,6 +52,7 @@ setup(
             "sense-emulator=sense_emulator.cli:main",
             "bullhorn-emulator=bullhorn_emulator.cli:main",
             "oidc-emulator=oidc_emulator.cli:main",
+            "sense-writeback=sense_writeback.cli:main",
         ],
     },
 )
