@@ -64,7 +64,7 @@ class ReceiverProcess:
         """POST a write-back (a dict as JSON, bytes as is) with the first token in the header (or query)."""
         params = {"token": token or self.tokens[0]} if query else None
         headers = dict(kwargs.pop("headers", {}) or {})
-        if not query and "Authorization" not in headers and self.tokens:
+        if not query and "Authorization" not in headers and (token or self.tokens):
             headers.update(self.bearer(token))
         body = doc if isinstance(doc, (bytes, str)) else None
         return self.session.post(self.event_url, params=params, headers=headers,
