@@ -19,8 +19,6 @@ import time
 from typing import Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-import requests
-
 MODES = ("none", "query", "header", "oauth2")
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 #: Renew a cached access token this fraction of its lifetime (at most 30 s) before it expires.
@@ -133,6 +131,9 @@ class ClientCredentials(Authenticator):
         self.scope, self.audience, self.token_auth_method = scope, audience, token_auth_method
         self.timeout = timeout
         self._clock = clock
+        import requests  # here, not at module level: the emulator starts without it
+
+        self._requests = requests
         self._lock = threading.Lock()
         self._session = requests.Session()
         self._token_endpoint: Optional[str] = None
@@ -146,7 +147,7 @@ class ClientCredentials(Authenticator):
         self.discovery_fetches += 1
         try:
             response = self._session.get(self.discovery_url, timeout=self.timeout)
-        except requests.RequestException as exc:
+        except self._requests.RequestException as exc:
             raise AuthError(f"discovery: {type(exc).__name__}") from None
         if response.status_code != 200:
             raise AuthError(f"discovery answered {response.status_code}")
@@ -174,7 +175,7 @@ class ClientCredentials(Authenticator):
         self.token_fetches += 1
         try:
             response = self._session.post(self._token_endpoint, data=form, auth=auth, timeout=self.timeout)
-        except requests.RequestException as exc:
+        except self._requests.RequestException as exc:
             self.token_failures += 1
             self._token_endpoint = None  # rediscover next time: the endpoint may have moved
             raise AuthError(f"token endpoint: {type(exc).__name__}") from None

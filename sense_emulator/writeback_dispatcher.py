@@ -18,14 +18,16 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import orjson
-import requests
 
 from sense_emulator import writeback_auth
 from sense_emulator.writeback_auth import AuthError, Authenticator, Redactor, redact_url
 from sense_emulator.writeback_outbox import Delivery, Outbox
+
+if TYPE_CHECKING:  # requests is imported when the first write-back is sent (emulator start-up stays fast)
+    import requests
 
 MAX_CONCURRENCY = 64
 MAX_ATTEMPTS_LIMIT = 1000
@@ -63,7 +65,7 @@ class RetryPolicy:
         return base
 
 
-def receiver_id(response: requests.Response) -> Tuple[object, Optional[dict], Optional[str]]:
+def receiver_id(response: "requests.Response") -> Tuple[object, Optional[dict], Optional[str]]:
     """``(id, body, error)``: the receiver's id of a 200 answer, or why there is none."""
     try:
         body = orjson.loads(response.content)
@@ -77,7 +79,7 @@ def receiver_id(response: requests.Response) -> Tuple[object, Optional[dict], Op
     return value, body, None
 
 
-def _retry_after(response: requests.Response) -> Optional[float]:
+def _retry_after(response: "requests.Response") -> Optional[float]:
     value = response.headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
@@ -85,7 +87,7 @@ def _retry_after(response: requests.Response) -> Optional[float]:
         return None
 
 
-def _error_text(response: requests.Response) -> str:
+def _error_text(response: "requests.Response") -> str:
     try:
         body = orjson.loads(response.content)
         text = body.get("error") if isinstance(body, dict) else None
@@ -143,7 +145,8 @@ class Dispatcher:
             auth = writeback_auth.build(spec["auth"], float(timeout))
         with self._lock:
             self.retry, self.url, self.auth, self.timeout, self.concurrency = retry, url, auth, float(timeout), concurrency
-            self._start_workers()
+            if url is not None:
+                self._start_workers()
         self.outbox.set_paused(self._user_paused or self.url is None)
         return self.describe()
 
@@ -182,13 +185,17 @@ class Dispatcher:
                 return
             self._deliver(delivery)
 
-    def _session(self) -> requests.Session:
+    def _session(self) -> "requests.Session":
         session = getattr(self._local, "session", None)
         if session is None:
+            import requests
+
             session = self._local.session = requests.Session()
         return session
 
     def _deliver(self, delivery: Delivery) -> None:
+        import requests
+
         url, auth, timeout = self.url, self.auth, self.timeout
         started, wall = time.perf_counter(), time.time()
         attempt: Dict[str, Any] = {"n": len(delivery.attempts) + 1,
@@ -225,6 +232,8 @@ class Dispatcher:
             attempt["error"] = f"timeout after {timeout:g} s ({type(exc).__name__})"
         except requests.RequestException as exc:
             attempt["error"] = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
+        except Exception as exc:  # a bug here must not stop a worker or lose the write-back: retry it
+            attempt["error"] = f"dispatcher error: {type(exc).__name__}"
         attempt["error"] = redact(attempt["error"]) if attempt["error"] else None
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         retry_in = None if delivered else self.retry.delay(attempt["n"], retry_after, self.rng)

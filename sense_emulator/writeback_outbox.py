@@ -130,13 +130,13 @@ class Outbox:
                receiver_id: object = None, entity_id: object = None) -> None:
         """Record an attempt; settle the write-back (delivered / given up) or schedule it again."""
         with self._cond:
+            if self._items.get(delivery.id) is not delivery:
+                return  # cleared while in flight: nothing to record it in
             delivery.attempts.append(attempt)
             self.counters["attempts"] += 1
             status = attempt.get("status")
             self.counters[f"status_{status if status is not None else 'none'}"] += 1
-            if self._items.get(delivery.id) is not delivery:
-                pass  # cleared while in flight: keep the attempt off the books
-            elif delivered:
+            if delivered:
                 delivery.status = "delivered"
                 delivery.receiver_id, delivery.entity_id = receiver_id, entity_id
                 delivery.delivered_at = time.time()
