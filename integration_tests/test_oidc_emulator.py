@@ -218,3 +218,12 @@ def test_cli_refuses_a_malformed_client_without_printing_it(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "ID:SECRET" in result.stderr and "secretvalue" not in result.stderr
+
+
+def test_a_chunked_body_is_refused_with_411_and_the_connection_closed(idp):
+    def chunks():
+        yield b"grant_type=client_credentials"
+
+    response = requests.post(idp.token_url, data=chunks(), auth=CLIENT, timeout=10,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 411 and response.headers["Connection"] == "close"

@@ -67,7 +67,7 @@ def test_query_token_mode_puts_the_token_in_the_configured_parameter(emu, receiv
 
 
 def test_every_answer_but_200_with_an_id_is_redelivered_with_each_attempt_recorded(emu, receiver):
-    emu.admin.configure_writebacks(url=receiver.url, auth={"mode": "none"}, retry={**FAST, "max_attempts": 8})
+    emu.admin.configure_writebacks(url=receiver.url, auth={"mode": "none"}, retry={**FAST, "max_attempts": 9})
     emu.admin.pause_writebacks(True)
     [sense_id] = emu.admin.enqueue_writebacks(1, types=["MESSAGING_INCOMING_MESSAGE"], sample_entities=True)
     receiver.plan(sense_id,
@@ -77,20 +77,22 @@ def test_every_answer_but_200_with_an_id_is_redelivered_with_each_attempt_record
                   (200, [1, 2]),
                   (201, {"id": "created"}),
                   (401, {"error": "invalid token or session"}),
-                  (429, {"error": "slow down"}, {"Retry-After": "0"}))
+                  (429, {"error": "slow down"}, {"Retry-After": "0"}),
+                  (307, {"id": "elsewhere"}, {"Location": "/event-moved"}))
     emu.admin.pause_writebacks(False)
     assert emu.admin.wait_writebacks(60)["done"]
     record = emu.admin.writeback(sense_id)
     assert record["status"] == "delivered" and record["receiver_id"] == f"r-{sense_id}"
     statuses = [a["status"] for a in record["attempts"]]
-    assert statuses == [500, 200, 200, 200, 201, 401, 429, 200]
+    assert statuses == [500, 200, 200, 200, 201, 401, 429, 307, 200]
     errors = [a["error"] for a in record["attempts"]]
     assert errors[0] == "status 500: unable to store, server issue disk"
     assert errors[1] == "200 without an id" and errors[2] == "200 whose body is not JSON"
     assert errors[3] == "200 whose body is not a JSON object"
     assert errors[4].startswith("status 201") and errors[5] == "status 401: invalid token or session"
-    assert errors[7] is None and all("retry_in" in a for a in record["attempts"][:7])
-    assert [r["body"]["id"] for r in receiver.requests] == [sense_id] * 8
+    assert errors[7].startswith("status 307")  # not followed
+    assert errors[8] is None and all("retry_in" in a for a in record["attempts"][:8])
+    assert [r["body"]["id"] for r in receiver.requests] == [sense_id] * 9
     # the receiver got the same bytes every time
     assert len({json.dumps(r["body"], sort_keys=True) for r in receiver.requests}) == 1
 
@@ -148,8 +150,10 @@ def test_oauth2_client_credentials_token_is_fetched_once_cached_and_renewed_afte
         claims = jwt.decode(token, key.key, algorithms=["RS256"], audience="wb-receiver", issuer=idp.issuer)
         assert claims["sub"] == "sense-dispatcher" and claims["scope"] == "writeback"
         # a 401 drops the cached token: the re-delivery carries a new one
+        emu.admin.pause_writebacks(True)
         [sense_id] = emu.admin.enqueue_writebacks(1, types=["GENERIC_EVENT"])
         receiver.plan(sense_id, (401, {"error": "invalid token or session"}))
+        emu.admin.pause_writebacks(False)
         assert emu.admin.wait_writebacks(60)["stats"]["delivered"] == 21
         assert idp.admin.counters()["token_issued"] == 2
         assert [a["status"] for a in emu.admin.writeback(sense_id)["attempts"]] == [401, 200]

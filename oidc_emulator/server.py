@@ -1,6 +1,7 @@
 """The HTTP/1.1 server: stdlib ``ThreadingHTTPServer``, keep-alive, Nagle disabled.
 
-The handler reads the body (Content-Length only; the provider's requests are small), asks the
+The handler reads the body (Content-Length only, chunked is refused with 411; the provider's
+requests are small), asks the
 ``Provider`` for a response and writes it in one call. Request lines are logged to stderr only
 with ``verbose``, without query strings; headers (and so credentials) are never logged.
 """
@@ -25,6 +26,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def do_GET(self) -> None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True  # the unread body would corrupt the next request
+            self._send(json_response(411, {"error": "send a Content-Length (chunked bodies are not accepted)"}))
+            return
         length = self.headers.get("Content-Length") or "0"
         try:
             n = int(length)

@@ -4,7 +4,7 @@ As the guide says Sense does: one POST per write-back to one fixed URL, the enve
 body, credentials per the configured auth mode (``writeback_auth``). A write-back is delivered
 only by a **200 whose body is a JSON object with a non-empty ``id``**; anything else (other status,
 2xx without an id, a body that is not JSON, a refused or reset connection, a timeout, no token)
-is a failed attempt and the write-back is sent again after an exponential backoff, until the
+is a failed attempt (a redirect too: it is not followed) and the write-back is sent again after an exponential backoff, until the
 retry policy's attempts are used up (then it is ``given_up``: kept, counted and re-deliverable).
 Every attempt is recorded (time, status code, error, duration, the receiver's id).
 
@@ -209,7 +209,9 @@ class Dispatcher:
             url, headers = auth.prepare(url)
             redact = Redactor(auth.secrets())
             headers["Content-Type"] = "application/json"
-            response = self._session().post(url, data=delivery.body, headers=headers, timeout=timeout)
+            # A redirect is not followed: Sense posts to the one URL it was given; a 3xx is a failure.
+            response = self._session().post(url, data=delivery.body, headers=headers, timeout=timeout,
+                                            allow_redirects=False)
             attempt["status"] = response.status_code
             if response.status_code == 200:
                 rid, body, problem = receiver_id(response)
