@@ -11,6 +11,7 @@ MAIN_REQUIREMENTS = [
     "cryptography>=42",
     # sense-writeback (the write-back receiver), see docs/sense-writeback.md "Why these libraries"
     "jsonschema>=4.20",
+    "fastjsonschema>=2.19",
     "starlette>=0.37",
     "uvicorn>=0.30",
     "httptools>=0.6",

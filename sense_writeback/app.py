@@ -6,13 +6,20 @@ follows the write-back guide: 200 ``{"id": receiver_id}`` only after a durable c
 for a resend), 401 ``{"error": "invalid token or session"}``, 4xx
 ``{"error": "unable to store because of field a,b"}`` or a body reason, 5xx
 ``{"error": "unable to store, server issue: ..."}`` without an id.
+
+The event endpoint is a plain ASGI callable routed by Starlette (which also answers 404/405): it
+reads headers and query string straight from the ASGI scope, which keeps the per-request cost of
+the hot path low; ``/healthz`` and ``/metrics`` are ordinary Starlette endpoints.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from datetime import datetime, timezone
+from typing import AsyncIterator, Dict, Tuple
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,12 +32,17 @@ from sense_writeback.body import BodyError, check_headers, parse_object, read_li
 from sense_writeback.config import ReceiverConfig
 from sense_writeback.metrics import Metrics
 from sense_writeback.references import entity_references
-from sense_writeback.store import CONFLICT, DUPLICATE, Incoming, Store, content_hash, new_receiver_id
+from sense_writeback.store import CONFLICT, DUPLICATE, Incoming, Store, body_hash, new_receiver_id
 from sense_writeback.validation import Policy, parse_created_date, validate
 
 log = logging.getLogger("sense_writeback.app")
 
 UNAUTHORIZED = {"error": "invalid token or session"}
+STORAGE_ISSUE = {"error": "unable to store, server issue: storage unavailable"}
+
+
+class ClientGone(Exception):
+    """The sender disconnected before its body was complete."""
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -47,29 +59,31 @@ class Receiver:
         self.metrics = metrics
         self.policy = Policy(unknown_type=config.unknown_type, newer_version=config.newer_version)
 
-    def _answer(self, start: float, outcome: str, status: int, body: dict) -> JSONResponse:
-        self.metrics.latency.labels(outcome).observe(time.perf_counter() - start)
-        return JSONResponse(body, status_code=status)
+    def _answer(self, start: float, outcome: str, status: int, body: dict) -> Tuple[int, dict]:
+        self.metrics.observe(outcome, time.perf_counter() - start)
+        return status, body
 
-    def _reject(self, start: float, status: int, reason: str, message: str) -> JSONResponse:
+    def _reject(self, start: float, status: int, reason: str, message: str) -> Tuple[int, dict]:
         self.metrics.rejected.labels(reason).inc()
         return self._answer(start, "rejected", status, {"error": message})
 
-    async def event(self, request: Request) -> Response:
+    async def handle(self, headers: Dict[str, str], query: Dict[str, str], chunks: AsyncIterator[bytes],
+                     state: dict) -> Tuple[int, dict]:
+        """The answer ``(status, body)`` to one POST on the event path."""
         start = time.perf_counter()
         self.metrics.received.inc()
-        auth = await self.authenticator.authenticate(request.query_params, request.headers)
+        auth = await self.authenticator.authenticate(query, headers)
         if auth.unavailable:
             return self._reject(start, 503, "auth_unavailable",
                                 "unable to store, server issue: the identity provider cannot be reached")
         if auth.mode is None:
             self.metrics.auth_failures.labels(auth.failed_mode).inc()
             return self._answer(start, "unauthorized", 401, UNAUTHORIZED)
-        request.scope.setdefault("state", {})["auth_mode"] = auth.mode
+        state["auth_mode"] = auth.mode
         limit = self.config.max_body_bytes
         try:
-            check_headers(request.headers, limit)
-            raw = await read_limited(request.stream(), limit)
+            check_headers(headers, limit)
+            raw = await read_limited(chunks, limit)
             doc = parse_object(raw)
         except BodyError as exc:
             log.warning("write-back refused (%d): %s", exc.status, exc.message)
@@ -79,21 +93,19 @@ class Receiver:
             sense_id = doc.get("id") if isinstance(doc.get("id"), str) else None
             log.warning("write-back %s refused: fields %s", (sense_id or "?")[:255], ",".join(verdict.errors))
             return self._reject(start, 422, verdict.reason, "unable to store because of field " + ",".join(verdict.errors))
-        data = doc["data"]
         incoming = Incoming(
             receiver_id=new_receiver_id(), sense_id=doc["id"], type=doc["type"], version=float(doc["version"]),
             created_date=_utc_iso(parse_created_date(doc["created_date"])),
             received_at=_utc_iso(datetime.now(timezone.utc)), auth_mode=auth.mode, raw=raw,
-            body_sha256=content_hash(doc), unknown_type=verdict.unknown_type, newer_version=verdict.newer_version,
-            references=tuple(entity_references(data)),
+            body_sha256=body_hash(raw), unknown_type=verdict.unknown_type, newer_version=verdict.newer_version,
+            references=tuple(entity_references(doc["data"])),
         )
         try:
-            future = self.store.submit(incoming)
-            outcome = await asyncio.wait_for(asyncio.wrap_future(future), self.config.store_timeout)
+            outcome = await self._commit(incoming)
         except Exception as exc:
             self.metrics.healthy.set(0)
             log.error("write-back %s not stored: %s: %s", incoming.sense_id, type(exc).__name__, exc)
-            return self._reject(start, 503, "storage", "unable to store, server issue: storage unavailable")
+            return self._reject(start, 503, "storage", STORAGE_ISSUE["error"])
         self.metrics.healthy.set(1)
         if outcome.status == DUPLICATE:
             self.metrics.duplicates.inc()
@@ -108,6 +120,20 @@ class Receiver:
             self.metrics.flagged.labels(flag).inc()
         return self._answer(start, "stored", 200, {"id": outcome.receiver_id})
 
+    async def _commit(self, incoming: Incoming):
+        """The store's outcome, or ``TimeoutError`` after ``store_timeout`` seconds (the write-back
+        is then skipped if still queued, or stored and found again on Sense's re-delivery)."""
+        future = self.store.submit_async(incoming)
+        timer = asyncio.get_running_loop().call_later(self.config.store_timeout, future.cancel)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.cancelled() and not timer.cancelled():
+                raise TimeoutError(f"no commit within {self.config.store_timeout} s") from None
+            raise
+        finally:
+            timer.cancel()
+
     async def healthz(self, request: Request) -> Response:
         if self.store.healthy:
             return JSONResponse({"ok": True, "storage": self.store.kind})
@@ -117,11 +143,45 @@ class Receiver:
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
 
 
-def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticator, metrics: Metrics = None):
-    """The ASGI application (access log middleware around Starlette)."""
+class EventEndpoint:
+    """The ASGI callable of the event path (POST only; Starlette's route answers 405 otherwise)."""
+
+    def __init__(self, receiver: Receiver):
+        self.receiver = receiver
+
+    async def __call__(self, scope, receive, send):
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        query: Dict[str, str] = {}
+        if scope.get("query_string"):
+            for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+                query.setdefault(key, value)
+
+        async def chunks():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone()
+                yield message.get("body", b"")
+                if not message.get("more_body", False):
+                    return
+
+        state = scope.setdefault("state", {})
+        try:
+            status, body = await self.receiver.handle(headers, query, chunks(), state)
+        except ClientGone:
+            self.receiver.metrics.rejected.labels("client_gone").inc()
+            return
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticator, metrics: Metrics = None) -> AccessLog:
+    """The ASGI application (access log middleware around Starlette); ``.flush()`` writes pending log lines."""
     receiver = Receiver(config, store, authenticator, metrics or Metrics())
     routes = [
-        Route(config.event_path, receiver.event, methods=["POST"]),
+        Route(config.event_path, EventEndpoint(receiver), methods=["POST"]),
         Route("/healthz", receiver.healthz, methods=["GET"]),
         Route("/metrics", receiver.metrics_page, methods=["GET"]),
     ]

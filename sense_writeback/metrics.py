@@ -38,8 +38,18 @@ class Metrics:
         self.healthy = Gauge("sense_writeback_storage_healthy", "1 when the last commit succeeded.", registry=r)
         self.healthy.set(1)
 
+        self._stored_children = {t: self.stored.labels(t) for t in WRITEBACK_TYPES}
+        self._stored_other = self.stored.labels("other")
+        self._latency_children = {}
+
+    def observe(self, outcome: str, seconds: float) -> None:
+        child = self._latency_children.get(outcome)
+        if child is None:
+            child = self._latency_children[outcome] = self.latency.labels(outcome)
+        child.observe(seconds)
+
     def stored_type(self, writeback_type: str):
-        return self.stored.labels(writeback_type if writeback_type in WRITEBACK_TYPES else "other")
+        return self._stored_children.get(writeback_type, self._stored_other)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -11,6 +11,10 @@ schema written for another definition); ``Policy`` can make either a rejection i
 
 The schemas live in ``schemas/`` (one file per write-back type and ``objects.json`` for the shared
 building blocks); every problem found is reported by its field path, e.g. ``data.sms[0].direction``.
+
+Two validators over the same schema files: fastjsonschema compiles each type's schema to Python
+code (~15 µs per write-back) and decides valid/invalid; only for an invalid ``data`` does jsonschema
+(~0.6 ms, reference implementation) list every failing field for the 4xx answer.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, Dict, List, Optional, Tuple
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -76,22 +81,46 @@ class Verdict:
         return [name for name, on in (("unknown_type", self.unknown_type), ("newer_version", self.newer_version)) if on]
 
 
-def _load_schemas() -> Tuple[Dict[str, Draft202012Validator], Registry]:
+OBJECTS_ID = "urn:sense-writeback:objects"
+
+
+def _local_refs(node: Any) -> Any:
+    """A copy of a schema whose references into ``objects.json`` point at its own ``$defs``."""
+    if isinstance(node, dict):
+        return {key: (value.replace(OBJECTS_ID + "#", "#") if key == "$ref" and isinstance(value, str) else _local_refs(value))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_local_refs(value) for value in node]
+    return node
+
+
+def _compiled(schema: Dict[str, Any], objects: Dict[str, Any]):
+    """fastjsonschema's compiled check of one type: the type's schema with the shared objects bundled in
+    (only keywords draft 7 has the same meaning for are used in the files)."""
+    bundled = _local_refs(schema)
+    bundled.pop("$id", None)
+    bundled["$schema"] = "http://json-schema.org/draft-07/schema#"
+    bundled["$defs"] = _local_refs(objects["$defs"])
+    return fastjsonschema.compile(bundled)
+
+
+def _load_schemas() -> Tuple[Dict[str, Draft202012Validator], Dict[str, Any]]:
     folder = resources.files("sense_writeback") / "schemas"
     documents = {entry.name: json.loads(entry.read_text(encoding="utf-8")) for entry in folder.iterdir()
                  if entry.name.endswith(".json")}
     registry = Registry().with_resources(
         (doc["$id"], Resource.from_contents(doc)) for doc in documents.values()
     )
-    validators = {}
+    validators, compiled = {}, {}
     for writeback_type in WRITEBACK_TYPES:
         schema = documents[f"{writeback_type.lower()}.json"]
         Draft202012Validator.check_schema(schema)
         validators[writeback_type] = Draft202012Validator(schema, registry=registry)
-    return validators, registry
+        compiled[writeback_type] = _compiled(schema, documents["objects.json"])
+    return validators, compiled
 
 
-_VALIDATORS, _REGISTRY = _load_schemas()
+_VALIDATORS, _COMPILED = _load_schemas()
 
 
 def parse_created_date(value: Any) -> Optional[datetime]:
@@ -160,6 +189,11 @@ def _error_fields(error) -> List[str]:
 
 def check_data(writeback_type: str, data: Dict[str, Any]) -> List[str]:
     """Field paths of ``data`` that do not match the schema of ``writeback_type`` (sorted, unique)."""
+    try:
+        _COMPILED[writeback_type](data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     fields: List[str] = []
     for error in _VALIDATORS[writeback_type].iter_errors(data):
         fields.extend(_error_fields(error))

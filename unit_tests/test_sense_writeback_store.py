@@ -1,18 +1,21 @@
 """sense_writeback.store on SQLite: idempotence, conflicts, seq order, group commit, failures, read-only opening."""
 import dataclasses
+import json
 import sqlite3
 import threading
 
 import pytest
 
-from sense_writeback.store import CONFLICT, DUPLICATE, STORED, Incoming, new_receiver_id, open_store
+from sense_writeback.store import CONFLICT, DUPLICATE, STORED, Incoming, body_hash, new_receiver_id, open_store
 from sense_writeback.store.sqlite import SQLiteStore
 
 
 def item(sense_id, body="h1", **changes):
+    """A write-back whose raw body is ``{"id": sense_id, "v": body}`` (``body`` selects the content)."""
     base = Incoming(receiver_id=new_receiver_id(), sense_id=sense_id, type="GENERIC_EVENT", version=1.0,
                     created_date="2024-01-01T00:00:00.000000+00:00", received_at="2024-01-01T00:00:01.000000+00:00",
-                    auth_mode="header_token", raw=b'{"id": "%s"}' % sense_id.encode(), body_sha256=body,
+                    auth_mode="header_token", raw=json.dumps({"id": sense_id, "v": body}).encode(),
+                    body_sha256=body_hash(json.dumps({"id": sense_id, "v": body}).encode()),
                     unknown_type=False, newer_version=False, references=(("subject", "AE_CANDIDATE", "1"),))
     return dataclasses.replace(base, **changes)
 
@@ -28,7 +31,9 @@ def test_store_duplicate_conflict(tmp_path):
         store.put(item("a", body="h2"))
         assert store.count() == 1
         [conflict] = store.conflicts()
-        assert conflict.attempts == 2 and conflict.body_sha256 == "h2"
+        assert conflict.attempts == 2 and json.loads(conflict.raw) == {"id": "a", "v": "h2"}
+        reformatted = dataclasses.replace(item("a"), raw=b'{ "v" : "h1",\n "id" : "a" }')
+        assert store.put(reformatted).status == DUPLICATE  # same content, other bytes
 
 
 def test_concurrent_submissions_share_commits_and_read_back_in_seq_order(tmp_path):

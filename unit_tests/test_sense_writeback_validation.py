@@ -51,3 +51,19 @@ def test_policy_flags_or_rejects_the_unknown():
     assert validate(newer).ok and validate(newer).flags == ["newer_version"]
     assert validate(newer, Policy(newer_version=REJECT)).errors == ["version"]
     assert validate(writeback("GENERIC_EVENT", "z", data={}, version=1.9)).errors == ["data.summary"]
+
+
+@pytest.mark.parametrize("writeback_type", WRITEBACK_TYPES)
+def test_the_compiled_check_and_the_reference_validator_agree(writeback_type):
+    from sense_writeback.validation import _COMPILED, _VALIDATORS
+
+    for data, valid in ((DATA[writeback_type], True), (BROKEN[writeback_type][0], False), ({}, None)):
+        reference = _VALIDATORS[writeback_type].is_valid(data)
+        try:
+            _COMPILED[writeback_type](data)
+            compiled = True
+        except Exception:
+            compiled = False
+        assert compiled == reference
+        if valid is not None:
+            assert reference is valid

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from sense_writeback.store.base import Store
 from sense_writeback.store.records import (CONFLICT, DUPLICATE, STORED, Conflict, Incoming, Outcome, StoredWriteBack,
-                                           content_hash, new_receiver_id)
+                                           body_hash, new_receiver_id, same_content)
 
 __all__ = ["open_store", "is_database_url", "Store", "Incoming", "Outcome", "StoredWriteBack", "Conflict",
-           "STORED", "DUPLICATE", "CONFLICT", "content_hash", "new_receiver_id"]
+           "STORED", "DUPLICATE", "CONFLICT", "body_hash", "same_content", "new_receiver_id"]
 
 
 def is_database_url(target: str) -> bool:

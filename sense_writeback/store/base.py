@@ -1,6 +1,7 @@
 """``Store``: the interface both backends implement (submit through group commit; read in order)."""
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
@@ -65,6 +66,12 @@ class Store:
         if self._committer is None:
             raise RuntimeError("this store was opened for reading only (writer=False)")
         return self._committer.submit(item)
+
+    def submit_async(self, item: Incoming) -> "asyncio.Future[Outcome]":
+        """From a coroutine: an ``asyncio.Future`` resolved after the commit (cheaper than ``submit``)."""
+        if self._committer is None:
+            raise RuntimeError("this store was opened for reading only (writer=False)")
+        return self._committer.submit_async(item)
 
     def put(self, item: Incoming, timeout: Optional[float] = None) -> Outcome:
         return self.submit(item).result(timeout)

@@ -1,6 +1,9 @@
 """Group commit: one writer thread turns concurrent submissions into shared transactions.
 
-``submit`` enqueues a write-back and returns a ``concurrent.futures.Future``. The writer thread takes
+``submit`` enqueues a write-back and returns a ``concurrent.futures.Future``; ``submit_async``
+returns an ``asyncio.Future`` of the calling event loop instead, and all the loop's futures of a
+batch are resolved with one ``call_soon_threadsafe`` (one wake-up of the loop per commit, not one
+per write-back). The writer thread takes
 the first waiting item, then everything else already waiting (up to ``max_batch``), writes them in
 one transaction and commits (one fsync for SQLite, one WAL flush for PostgreSQL); only then does
 each future get its ``Outcome``. If the transaction fails, every future of the batch gets the
@@ -9,11 +12,12 @@ re-delivers. ``close`` writes what was submitted before it, then stops the threa
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sense_writeback.store.records import Incoming, Outcome
 
@@ -44,11 +48,20 @@ class GroupCommitter:
 
     def submit(self, item: Incoming) -> "Future[Outcome]":
         future: "Future[Outcome]" = Future()
+        self._put(item, future)
+        return future
+
+    def submit_async(self, item: Incoming) -> "asyncio.Future[Outcome]":
+        """From a coroutine: an ``asyncio.Future`` of the running loop."""
+        future = asyncio.get_running_loop().create_future()
+        self._put(item, future)
+        return future
+
+    def _put(self, item: Incoming, future: Any) -> None:
         with self._lock:
             if self._closed:
                 raise StoreClosed("the store is closed")
             self._queue.put((item, future))
-        return future
 
     @property
     def alive(self) -> bool:
@@ -83,7 +96,7 @@ class GroupCommitter:
         while not stop:
             batch, stop = self._next_batch()
             # a request that gave up waiting (timeout) cancelled its future: it was answered 5xx, skip it
-            batch = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]
+            batch = [(item, future) for item, future in batch if _claim(future)]
             if not batch:
                 continue
             items: Sequence[Incoming] = [item for item, _ in batch]
@@ -95,13 +108,11 @@ class GroupCommitter:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.error("storage failure, %d write-back(s) not stored: %s", len(batch), self.last_error)
                 conn = self._recover(conn)
-                for _, future in batch:
-                    future.set_exception(exc)
+                _deliver([(future, None, exc) for _, future in batch])
                 continue
             self.batches += 1
             self.last_error = None
-            for (_, future), outcome in zip(batch, outcomes):
-                future.set_result(outcome)
+            _deliver([(future, outcome, None) for (_, future), outcome in zip(batch, outcomes)])
         if conn is not None:
             self._backend.disconnect(conn)
 
@@ -113,3 +124,38 @@ class GroupCommitter:
         except Exception as exc:  # a broken connection: start a new one with the next batch
             log.error("storage connection reset after failure: %s: %s", type(exc).__name__, exc)
             return None
+
+
+def _claim(future: Any) -> bool:
+    """False if the waiter already gave up (its write-back is then not written)."""
+    if isinstance(future, Future):
+        return future.set_running_or_notify_cancel()
+    return not future.cancelled()
+
+
+def _deliver(results: List[Tuple[Any, Optional[Outcome], Optional[BaseException]]]) -> None:
+    """Resolve thread futures directly and each event loop's futures in one loop callback."""
+    by_loop: Dict[Any, list] = {}
+    for future, outcome, error in results:
+        if isinstance(future, Future):
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(outcome)
+        else:
+            by_loop.setdefault(future.get_loop(), []).append((future, outcome, error))
+    for loop, entries in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_in_loop, entries)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+
+def _resolve_in_loop(entries) -> None:
+    for future, outcome, error in entries:
+        if future.done():  # cancelled meanwhile (timeout)
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(outcome)

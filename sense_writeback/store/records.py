@@ -5,7 +5,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from sense_writeback.references import Reference
 
@@ -19,11 +19,22 @@ def new_receiver_id() -> str:
     return "wb_" + uuid.uuid4().hex
 
 
-def content_hash(doc: Dict[str, Any]) -> str:
-    """SHA-256 of the write-back in canonical JSON (sorted keys, no spaces): equal for a resend
-    whose bytes differ only in formatting, different when any value differs."""
-    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def body_hash(raw: bytes) -> str:
+    """SHA-256 of the body bytes as received (hex)."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def same_content(first: bytes, second: bytes) -> bool:
+    """Whether two bodies hold the same JSON (key order and formatting aside): a resend whose bytes
+    differ only in formatting is a duplicate, not a conflict."""
+    try:
+        return _canonical(json.loads(first)) == _canonical(json.loads(second))
+    except ValueError:
+        return False
+
+
+def _canonical(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class Incoming:
     received_at: str  # ISO 8601 UTC
     auth_mode: str
     raw: bytes
-    body_sha256: str
+    body_sha256: str  # SHA-256 of raw (hex)
     unknown_type: bool
     newer_version: bool
     references: Tuple[Reference, ...] = ()
@@ -66,7 +77,7 @@ class StoredWriteBack:
     received_at: str
     auth_mode: str
     raw: bytes
-    body_sha256: str
+    body_sha256: str  # SHA-256 of raw (hex)
     unknown_type: bool
     newer_version: bool
     entities: Tuple[Reference, ...] = ()
@@ -87,5 +98,5 @@ class Conflict:
     attempts: int
     auth_mode: str
     raw: bytes
-    body_sha256: str
+    body_sha256: str  # SHA-256 of raw (hex)
     id: Optional[int] = None

@@ -3,13 +3,15 @@
 Written with ``?`` placeholders; the PostgreSQL backend converts them. A batch runs in one
 transaction that the caller commits: per write-back one ``INSERT ... ON CONFLICT (sense_id) DO
 NOTHING RETURNING seq``; when the Sense id is already stored, its first receiver id is answered and
-a differing body is recorded in ``writeback_conflicts`` (one row per distinct body, with a count).
+a body with other content (not merely other formatting) is recorded in ``writeback_conflicts``
+(one row per distinct body, with a count).
 """
 from __future__ import annotations
 
 from typing import Iterable, List, Sequence
 
-from sense_writeback.store.records import CONFLICT, DUPLICATE, STORED, Conflict, Incoming, Outcome, StoredWriteBack
+from sense_writeback.store.records import (CONFLICT, DUPLICATE, STORED, Conflict, Incoming, Outcome, StoredWriteBack,
+                                           same_content)
 
 WRITEBACK_COLUMNS = ("receiver_id", "sense_id", "type", "version", "created_date", "received_at", "auth_mode",
                      "raw", "body_sha256", "unknown_type", "newer_version")
@@ -18,7 +20,7 @@ INSERT_WRITEBACK = (
     f"INSERT INTO writebacks ({', '.join(WRITEBACK_COLUMNS)}) VALUES ({', '.join('?' for _ in WRITEBACK_COLUMNS)}) "
     "ON CONFLICT (sense_id) DO NOTHING RETURNING seq"
 )
-SELECT_EXISTING = "SELECT seq, receiver_id, body_sha256 FROM writebacks WHERE sense_id = ?"
+SELECT_EXISTING = "SELECT seq, receiver_id, body_sha256, raw FROM writebacks WHERE sense_id = ?"
 INSERT_ENTITY = ("INSERT INTO writeback_entities (seq, role, entity_type, entity_id) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT DO NOTHING")
 UPSERT_CONFLICT = (
@@ -50,8 +52,8 @@ def write_batch(cursor, items: Sequence[Incoming], convert=lambda sql: sql) -> L
             outcomes.append(Outcome(STORED, item.receiver_id, seq))
             continue
         cursor.execute(convert(SELECT_EXISTING), (item.sense_id,))
-        seq, receiver_id, body_sha256 = cursor.fetchone()
-        if body_sha256 == item.body_sha256:
+        seq, receiver_id, body_sha256, raw = cursor.fetchone()
+        if body_sha256 == item.body_sha256 or same_content(bytes(raw), item.raw):
             outcomes.append(Outcome(DUPLICATE, receiver_id, seq))
             continue
         cursor.execute(convert(UPSERT_CONFLICT), (item.sense_id, receiver_id, item.received_at, item.received_at,
