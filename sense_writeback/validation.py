@@ -130,6 +130,8 @@ def parse_created_date(value: Any) -> Optional[datetime]:
     text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
     if re.search(r"[+-]\d{4}$", text):
         text = f"{text[:-2]}:{text[-2:]}"
+    # fractions of any length as microseconds (Python 3.10's fromisoformat takes only 3 or 6 digits)
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

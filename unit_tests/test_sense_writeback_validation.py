@@ -16,7 +16,8 @@ def test_each_sample_is_valid_and_each_broken_one_names_its_field(writeback_type
 
 @pytest.mark.parametrize("value, ok", [
     ("2018-12-18T03:33:46+00:00", True), ("2018-12-18T03:33:46Z", True), ("2018-12-18T03:33:46.123456-05:30", True),
-    ("2018-12-18T03:33:46+0100", True), ("2018-12-18 03:33:46+00:00", True),
+    ("2018-12-18T03:33:46+0100", True),
+    ("2018-12-18T03:33:46.1Z", True), ("2018-12-18T03:33:46.123456789+00:00", True), ("2018-12-18 03:33:46+00:00", True),
     ("2018-12-18T03:33:46", False), ("2018-12-18", False), ("2018-13-18T03:33:46Z", False), ("yesterday", False),
     (1545104026, False), (None, False),
 ])
