@@ -11,7 +11,7 @@ keep-alive HTTP/1.1 connection posting realistic write-backs of every type one a
 with a pre-shared bearer token; every request is timed from send to full answer. A write-back
 counts only when answered 200 with an id (the receiver answers that only after its commit), and
 the stored row count is checked against it at the end. The client is a minimal asyncio HTTP client
-(uvloop) so that the client's own cost stays small next to the server's on a 2-core machine.
+so that the client's own cost stays small next to the server's on a 2-core machine.
 Prints a table; asserts nothing.
 """
 from __future__ import annotations
@@ -122,13 +122,12 @@ def main() -> int:
     parser.add_argument("--senders", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--requests", type=int, default=6000, help="write-backs per run (default 6000)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run (default 20)")
+    parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop (default: asyncio's loop)")
     args = parser.parse_args()
-    try:
+    if args.uvloop:
         import uvloop
 
         uvloop.install()
-    except ImportError:
-        pass
     rows = []
     storages = ["sqlite", "postgresql"] if args.storage == "both" else [args.storage]
     with tempfile.TemporaryDirectory(prefix="writeback-bench-") as tmp:

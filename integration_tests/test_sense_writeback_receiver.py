@@ -239,6 +239,8 @@ def test_metrics_count_what_happened(receiver):
     assert delta("sense_writeback_auth_failures_total", mode="missing") == 1
     assert delta("sense_writeback_request_duration_seconds_count", outcome="stored") == 1
     assert delta("sense_writeback_request_duration_seconds_count", outcome="duplicate") == 1
+    assert delta("sense_writeback_commit_batch_size_sum") == 2  # the stored one and the duplicate went through a commit
+    assert delta("sense_writeback_commit_duration_seconds_count") >= 1
 
 
 def test_tokens_never_reach_the_log(receiver):

@@ -86,7 +86,9 @@ def serve(config: ReceiverConfig) -> int:
     oidc = OidcValidator(config.oidc) if config.oidc.discovery_url else None
     authenticator = Authenticator(config.tokens, config.token_param, query="query" in config.token_modes,
                                   header="header" in config.token_modes, oidc=oidc)
-    app = create_app(config, store, authenticator, Metrics())
+    metrics = Metrics()
+    store.observe_commits(metrics.observe_commit)
+    app = create_app(config, store, authenticator, metrics)
     # start-up objects (schemas, compiled validators, libraries) never become garbage: freeze them,
     # and collect less often, so that thousands of short-lived requests per second do not pay for them
     gc.collect()

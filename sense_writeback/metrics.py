@@ -35,12 +35,21 @@ class Metrics:
         self.latency = Histogram("sense_writeback_request_duration_seconds",
                                  "Time from request start to answer on the event path, by outcome.",
                                  ["outcome"], buckets=LATENCY_BUCKETS, registry=r)
+        self.commit_seconds = Histogram("sense_writeback_commit_duration_seconds",
+                                        "Duration of one group commit (write and fsync of a batch).",
+                                        buckets=LATENCY_BUCKETS, registry=r)
+        self.commit_size = Histogram("sense_writeback_commit_batch_size", "Write-backs per group commit.",
+                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), registry=r)
         self.healthy = Gauge("sense_writeback_storage_healthy", "1 when the last commit succeeded.", registry=r)
         self.healthy.set(1)
 
         self._stored_children = {t: self.stored.labels(t) for t in WRITEBACK_TYPES}
         self._stored_other = self.stored.labels("other")
         self._latency_children = {}
+
+    def observe_commit(self, size: int, seconds: float) -> None:
+        self.commit_size.observe(size)
+        self.commit_seconds.observe(seconds)
 
     def observe(self, outcome: str, seconds: float) -> None:
         child = self._latency_children.get(outcome)

@@ -1,8 +1,10 @@
 """sense_writeback.store on SQLite: idempotence, conflicts, seq order, group commit, failures, read-only opening."""
 import dataclasses
 import json
+import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -89,6 +91,7 @@ def test_close_commits_what_was_submitted_and_refuses_more(tmp_path):
     assert all(f.result(0).status == STORED for f in futures)
     with pytest.raises(RuntimeError):
         store.submit(item("after-close"))
+    assert not os.path.exists(path + "-wal") or os.path.getsize(path + "-wal") == 0
     with open_store(path, writer=False) as reader:
         assert reader.count() == 50
 
@@ -115,3 +118,15 @@ def test_a_cancelled_submission_is_not_written(tmp_path):
 def test_in_memory_database_is_refused(tmp_path):
     with pytest.raises(ValueError, match="needs a file"):
         open_store(":memory:")
+
+
+def test_the_wal_is_checkpointed_while_the_store_runs(tmp_path):
+    path = str(tmp_path / "s.db")
+    with open_store(path) as store:
+        initial = os.path.getsize(path)
+        for i in range(100):  # ~400 kB of WAL: far below SQLite's own automatic checkpoint threshold
+            store.put(item(f"big-{i}", raw=b"x" * 4000))
+        deadline = time.monotonic() + 10
+        while os.path.getsize(path) == initial and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.getsize(path) > initial  # pages copied into the database file by the checkpoint thread

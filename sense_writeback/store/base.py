@@ -76,6 +76,11 @@ class Store:
     def put(self, item: Incoming, timeout: Optional[float] = None) -> Outcome:
         return self.submit(item).result(timeout)
 
+    def observe_commits(self, observer) -> None:
+        """Call ``observer(batch_size, seconds)`` after every commit (metrics)."""
+        if self._committer is not None:
+            self._committer.observer = observer
+
     @property
     def healthy(self) -> bool:
         return self._committer is not None and self._committer.alive and self._committer.last_error is None

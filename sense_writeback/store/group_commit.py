@@ -16,6 +16,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -43,6 +44,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self.batches = 0
         self.last_error: Optional[str] = None
+        self.observer = None  # called with (batch size, seconds) after each commit
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -100,6 +102,7 @@ class GroupCommitter:
             if not batch:
                 continue
             items: Sequence[Incoming] = [item for item, _ in batch]
+            started = time.perf_counter()
             try:
                 if conn is None:
                     conn = self._backend.connect()
@@ -112,6 +115,8 @@ class GroupCommitter:
                 continue
             self.batches += 1
             self.last_error = None
+            if self.observer is not None:
+                self.observer(len(batch), time.perf_counter() - started)
             _deliver([(future, outcome, None) for (_, future), outcome in zip(batch, outcomes)])
         if conn is not None:
             self._backend.disconnect(conn)
