@@ -3,4 +3,5 @@
 pytest_plugins = [
     "integration_tests.fixtures_sense",
     "integration_tests.fixtures_bullhorn",
+    "integration_tests.fixtures_postgres",
 ]

@@ -8,6 +8,18 @@ MAIN_REQUIREMENTS = [
     "requests-toolbelt>=1.0",  # MultipartEncoder: resume uploads streamed from disk
     "PyYAML>=6",
     "zlib-ng>=0.5",
+    "PyJWT[crypto]>=2.8",
+    "cryptography>=42",
+    # sense-writeback (the write-back receiver), see docs/sense-writeback.md "Why these libraries"
+    "jsonschema>=4.20",
+    "fastjsonschema>=2.19",
+    "starlette>=0.37",
+    "uvicorn>=0.30",
+    "httptools>=0.6",
+    "uvloop>=0.19; sys_platform != 'win32'",
+    "httpx>=0.27",
+    "prometheus-client>=0.20",
+    "psycopg[binary]>=3.1",
 ]
 
 TEST_REQUIREMENTS = [
@@ -25,12 +37,13 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*"]),
     package_data={
         "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
         "sense_emulator": ["*.json"],
         "bullhorn_emulator": ["*.json"],
+        "sense_writeback": ["schemas/*.json"],
     },
     install_requires=MAIN_REQUIREMENTS,
     extras_require={"dev": TEST_REQUIREMENTS},
@@ -40,6 +53,8 @@ setup(
             "source-ats=source_ats.run:run",
             "sense-emulator=sense_emulator.cli:main",
             "bullhorn-emulator=bullhorn_emulator.cli:main",
+            "oidc-emulator=oidc_emulator.cli:main",
+            "sense-writeback=sense_writeback.cli:main",
         ],
     },
 )

@@ -10,5 +10,9 @@ Run it with the ``sense-emulator`` console script (see ``docs/sense-emulator.md`
   (the dangling-reference check), ``multipart`` (resume uploads);
 - ``decoding``: bodies decoded within bounds (gzip and JSON bombs); ``heap``: the malloc policy
   that gives freed large blocks back to the system;
+- ``writeback_*``: Sense's side of write-backs: ``writeback_seed`` (write-backs built from the
+  store), ``writeback_auth`` (query / header token, OAuth2 client credentials), ``writeback_outbox``
+  (states, attempts, counters), ``writeback_dispatcher`` (sending and re-delivery),
+  ``writeback_admin`` (``/_admin/writebacks``), ``writeback_cli`` (its options);
 - ``testing``: a subprocess starter and an admin client, for tests and benchmarks.
 """

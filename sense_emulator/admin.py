@@ -11,8 +11,9 @@
     GET    /_admin/faults                  fault state
     POST   /_admin/faults                  configure faults (see ``sense_emulator.faults``)
     DELETE /_admin/faults                  clear every fault
-    POST   /_admin/reset                   clear store, stats, log, dangling counts and faults;
-                                           body {"tokens": true} also revokes issued tokens
+    POST   /_admin/reset                   clear store, stats, log, dangling counts, faults and
+                                           write-backs; body {"tokens": true} also revokes issued tokens
+    *      /_admin/writebacks/...          the write-back dispatcher (see ``sense_emulator.writeback_admin``)
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ import orjson
 
 from destination_sense.entities import COLLECTIONS
 from sense_emulator.faults import FaultError
+from sense_emulator.writeback_admin import WritebackAdmin
+from sense_emulator.writeback_dispatcher import Dispatcher
 
 
 def _json(status: int, payload: Any):
@@ -34,6 +37,7 @@ def _json(status: int, payload: Any):
 class Admin:
     def __init__(self, app):
         self.app = app
+        self.writebacks = WritebackAdmin(app, Dispatcher())
 
     def handle(self, method: str, parts: List[str], query: str, body: bytes):
         app = self.app
@@ -103,12 +107,15 @@ class Admin:
                     return _json(200, app.faults.configure(spec, COLLECTIONS))
                 except (orjson.JSONDecodeError, FaultError) as exc:
                     return _json(400, {"error": str(exc)})
+        if route == "writebacks":
+            return _json(*self.writebacks.handle(method, parts[1:], params, body))
         if route == "reset" and method == "POST":
             try:
                 options = orjson.loads(body) if body else {}
             except orjson.JSONDecodeError as exc:
                 return _json(400, {"error": str(exc)})
             app.reset()
+            self.writebacks.dispatcher.outbox.clear()
             if isinstance(options, dict) and options.get("tokens"):
                 app.tokens.clear()
             return _json(200, {"reset": True})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -29,3 +30,5 @@ class EmulatorConfig:
     log_limit: int = DEFAULT_LOG_LIMIT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     verbose: bool = False
+    #: the write-back dispatcher's start-up settings (``sense_emulator.writeback_cli.settings``)
+    writeback: Optional[dict] = None

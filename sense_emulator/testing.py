@@ -91,8 +91,50 @@ class AdminClient:
         return self._call("DELETE", "faults")
 
     def reset(self, tokens: bool = False) -> dict:
-        """Clear store, stats, request log, dangling counts and faults (and tokens if asked)."""
+        """Clear store, stats, request log, dangling counts, faults and write-backs (and tokens if asked)."""
         return self._call("POST", "reset", json={"tokens": tokens})
+
+    # -- the write-back dispatcher (see sense_emulator.writeback_admin) -------------------------
+    def configure_writebacks(self, **spec: Any) -> dict:
+        """``url``, ``auth={"mode": ..., ...}``, ``timeout``, ``retry={...}``, ``concurrency``."""
+        return self._call("POST", "writebacks/config", json=spec)
+
+    def writeback_config(self) -> dict:
+        return self._call("GET", "writebacks/config")
+
+    def enqueue_writebacks(self, count: Optional[int] = None, types: Optional[List[str]] = None, **spec: Any) -> List[str]:
+        """Queue seeded write-backs (all ten types by default); returns their ids."""
+        body = dict(spec, **({"count": count} if count is not None else {}), **({"types": types} if types else {}))
+        return self._call("POST", "writebacks", json=body)["ids"]
+
+    def enqueue_envelopes(self, envelopes: List[dict]) -> List[str]:
+        return self._call("POST", "writebacks", json={"writebacks": envelopes})["ids"]
+
+    def writebacks(self, status: Optional[str] = None, type: Optional[str] = None) -> List[dict]:  # noqa: A002
+        params = {k: v for k, v in (("status", status), ("type", type)) if v}
+        return self._call("GET", "writebacks", params=params)["writebacks"]
+
+    def writeback(self, writeback_id: str) -> dict:
+        return self._call("GET", f"writebacks/{writeback_id}")
+
+    def writeback_stats(self) -> dict:
+        return self._call("GET", "writebacks/stats")
+
+    def wait_writebacks(self, timeout: float = 60.0) -> dict:
+        """Block until none is pending or sending; ``{"done": bool, "stats": {...}}``."""
+        response = self.session.post(f"{self.base_url}/_admin/writebacks/wait", json={"timeout": timeout},
+                                     timeout=timeout + self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def pause_writebacks(self, paused: bool = True) -> dict:
+        return self._call("POST", "writebacks/pause" if paused else "writebacks/resume", json={})
+
+    def redeliver_writeback(self, writeback_id: str) -> dict:
+        return self._call("POST", f"writebacks/{writeback_id}/redeliver", json={})
+
+    def clear_writebacks(self) -> dict:
+        return self._call("DELETE", "writebacks")
 
 
 def emulator_command() -> List[str]:

@@ -1,0 +1,183 @@
+"""Start ``oidc-emulator`` as a subprocess and drive its admin surface (for tests and sandboxes).
+
+    with start_oidc_emulator(clients=[("sense", "s3cret")], audience="my-receiver") as idp:
+        idp.discovery_url                      # give this to the receiver
+        token = idp.client_token("sense", "s3cret")
+        idp.admin.rotate(keep_previous=False)
+        idp.admin.mint(alg="none")["token"]
+        idp.admin.counters()["jwks"]
+
+No pytest import here.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import requests
+
+from oidc_emulator.cli import CLIENTS_ENV
+
+
+class OidcAdmin:
+    """A small client of ``/_admin`` (returns parsed JSON; raises on HTTP errors)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _call(self, method: str, path: str, body: Optional[dict] = None) -> Any:
+        response = self.session.request(method, f"{self.base_url}/_admin/{path}", json=body, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def health(self) -> bool:
+        return self._call("GET", "health").get("ok") is True
+
+    def config(self) -> dict:
+        return self._call("GET", "config")
+
+    def configure(self, **settings: Any) -> dict:
+        """Change ``token_ttl``, ``token_alg`` or ``jwks_max_age``; returns the configuration."""
+        return self._call("POST", "config", settings)
+
+    def keys(self) -> dict:
+        return self._call("GET", "keys")
+
+    def rotate(self, algs: Sequence[str] = ("RS256", "ES256"), keep_previous: bool = True) -> dict:
+        """New current keys; ``{"rotated": {alg: kid}, "current": ..., "retired": ...}``."""
+        return self._call("POST", "rotate", {"algs": list(algs), "keep_previous": keep_previous})
+
+    def mint(self, **spec: Any) -> dict:
+        """A test token (``claims``, ``lifetime``, ``not_before``, ``alg``, ``kid``, ``untrusted``,
+        ``hmac_key``, ``tamper``, ``header``); returns ``{"token", "kid", "alg", "claims"}``."""
+        return self._call("POST", "tokens", spec)
+
+    def token(self, **spec: Any) -> str:
+        return self.mint(**spec)["token"]
+
+    def counters(self) -> Dict[str, int]:
+        return self._call("GET", "counters")
+
+    def reset_counters(self) -> dict:
+        return self._call("POST", "counters/reset", {})
+
+    def faults(self, **counts: int) -> dict:
+        """The next ``n`` requests to ``token``, ``jwks`` or ``discovery`` answer 503."""
+        return self._call("POST", "faults", counts)
+
+
+def emulator_command() -> List[str]:
+    """The ``oidc-emulator`` console script of the running interpreter's environment."""
+    candidate = Path(sys.executable).parent / "oidc-emulator"
+    if candidate.exists():
+        return [str(candidate)]
+    found = shutil.which("oidc-emulator")
+    return [found] if found else [sys.executable, "-m", "oidc_emulator"]
+
+
+class OidcProcess:
+    """A running ``oidc-emulator`` and its URLs."""
+
+    def __init__(self, proc: subprocess.Popen, base_url: str, clients: List[Tuple[str, str]], log_path: str):
+        self.proc = proc
+        self.base_url = base_url
+        self.issuer = base_url
+        self.discovery_url = f"{base_url}/.well-known/openid-configuration"
+        self.jwks_url = f"{base_url}/jwks"
+        self.token_url = f"{base_url}/oauth2/token"
+        self.clients = clients
+        self.log_path = log_path
+        self.admin = OidcAdmin(base_url)
+
+    def client_token(self, client_id: Optional[str] = None, secret: Optional[str] = None, **form: str) -> dict:
+        """A token response for a client (the first registered one by default), via client_secret_basic."""
+        if client_id is None:
+            client_id, secret = self.clients[0]
+        response = requests.post(self.token_url, data={"grant_type": "client_credentials", **form},
+                                 auth=(client_id, secret or ""), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def log(self) -> str:
+        try:
+            return Path(self.log_path).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> Optional[int]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.admin.session.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> "OidcProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def read_first_line(proc: subprocess.Popen, timeout: float) -> str:
+    """The first stdout line of ``proc`` (without waiting past ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    line = b""
+    while time.monotonic() < deadline and not line.endswith(b"\n"):
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(proc.stdout.fileno(), 1)
+        if not chunk:
+            break
+        line += chunk
+    return line.decode(errors="replace").strip()
+
+
+def start_oidc_emulator(
+    *,
+    clients: Iterable[Tuple[str, str]] = (("sandbox-client", "sandbox-secret"),),
+    audience: Optional[str] = None,
+    scopes: Iterable[str] = (),
+    token_ttl: Optional[int] = None,
+    token_alg: Optional[str] = None,
+    extra_args: Iterable[str] = (),
+    startup_timeout: float = 15.0,
+) -> OidcProcess:
+    """Start ``oidc-emulator --port 0`` on 127.0.0.1 (client secrets via the environment)."""
+    clients = list(clients)
+    args = emulator_command() + ["--host", "127.0.0.1", "--port", "0"]
+    if audience is not None:
+        args += ["--audience", audience]
+    for scope in scopes:
+        args += ["--scope", scope]
+    if token_ttl is not None:
+        args += ["--token-ttl", str(token_ttl)]
+    if token_alg is not None:
+        args += ["--token-alg", token_alg]
+    args += list(extra_args)
+    fd, log_path = tempfile.mkstemp(prefix="oidc-emulator-", suffix=".log")
+    os.close(fd)
+    env = dict(os.environ, **{CLIENTS_ENV: ",".join(f"{c}:{s}" for c, s in clients)})
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env)
+    base_url = read_first_line(proc, startup_timeout)
+    if not base_url.startswith("http"):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"oidc-emulator did not start (exit {proc.returncode}): {Path(log_path).read_text()[-2000:]}")
+    return OidcProcess(proc, base_url, clients, log_path)
