@@ -44,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 schemas: $(STAMP)
-	$(BIN)/python scripts/generate_schemas.py
+	$(BIN)/python -m sense_api.generate_schemas
 
 clean:
 	rm -rf $(VENV) $(PYAIRBYTE_VENV) build *.egg-info demo-output

@@ -37,9 +37,10 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*", "sense_api*"]),
     package_data={
-        "destination_sense": ["schemas/*.json", "presets/*.json", "*.json"],
+        "destination_sense": ["presets/*.json", "*.json"],
+        "sense_api": ["schemas/*.json"],
         "source_ats": ["manifest.yaml", "schemas/*.json", "*.yaml", "*.yml"],
         "sense_emulator": ["*.json"],
         "bullhorn_emulator": ["*.json"],

@@ -24,8 +24,8 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from destination_sense.entities import load_schema  # noqa: E402
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS  # noqa: E402
+from sense_api.entities import load_schema  # noqa: E402
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS  # noqa: E402
 from sense_emulator.testing import start_emulator  # noqa: E402
 
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar "

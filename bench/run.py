@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS  # noqa: E402
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS  # noqa: E402
 from generators import airbyte_lines  # noqa: E402
 from sense_emulator.testing import start_emulator  # noqa: E402
 

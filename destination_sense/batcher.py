@@ -24,7 +24,7 @@ from typing import Deque, Dict, List, Optional, Set, Tuple
 from destination_sense.batching import DEFAULT_LEVEL, FINISH_RESERVE, GzipBatch, Item, RecordTooLarge
 from destination_sense.byte_limits import ByteLimits
 from destination_sense.direct import DirectItem
-from destination_sense.entities import ENTITIES
+from sense_api.entities import ENTITIES
 from destination_sense.rejections import Rejections
 from destination_sense.stage import Stage
 from destination_sense.state import DeliveryCounts, StateMarker

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from destination_sense.entities import Entity, entity_for_name, valid_names
+from sense_api.entities import Entity, entity_for_name, valid_names
 from destination_sense.errors import ConfigError
 
 StreamKey = Tuple[Optional[str], str]  # (namespace, name)

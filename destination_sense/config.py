@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 from destination_sense.mapping import DEFAULT_PRESET, PRESETS, load_preset
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"

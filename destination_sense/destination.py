@@ -28,7 +28,7 @@ from airbyte_cdk.models import (
 from destination_sense.catalog import SUPPORTED_MODES
 from destination_sense.config import CONNECTION_SPECIFICATION, SenseConfig
 from destination_sense.discover import destination_catalog
-from destination_sense.entities import ENTITIES
+from sense_api.entities import ENTITIES
 from destination_sense.errors import ConfigError, SenseError, TransientError
 from destination_sense.output import ProtocolOutput
 from destination_sense.retry import RetryPolicy

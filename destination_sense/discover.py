@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 
 from destination_sense import possible_values, resume_upload
 from destination_sense.catalog import SOFT_DELETE_MODE, UPDATE_MODE
-from destination_sense.entities import ENTITIES
+from sense_api.entities import ENTITIES
 
 MATCHING_KEYS = [["id"]]
 OPERATION_MODES = ("append_dedup", UPDATE_MODE, SOFT_DELETE_MODE)

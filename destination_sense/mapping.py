@@ -15,7 +15,7 @@ import json
 from importlib import resources
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from destination_sense.entities import Entity, entity_for_name, squash_name, valid_names
+from sense_api.entities import Entity, entity_for_name, squash_name, valid_names
 from destination_sense.errors import ConfigError
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression, describe
 

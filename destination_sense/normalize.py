@@ -26,8 +26,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from destination_sense.entities import Entity
-from destination_sense.schema_check import is_iso_date, is_iso_date_time
+from sense_api.entities import Entity
+from sense_api.formats import is_iso_date, is_iso_date_time
 
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 META_PREFIXES = ("_airbyte_", "_ab_")

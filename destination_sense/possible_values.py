@@ -27,7 +27,7 @@ import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.direct import DirectItem
-from destination_sense.entities import Entity, entity_for_name, squash_name
+from sense_api.entities import Entity, entity_for_name, squash_name
 from destination_sense.errors import SenseError
 from destination_sense.stats import EntityStats
 

@@ -38,9 +38,9 @@ import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.direct import DirectItem
-from destination_sense.entities import squash_name
+from sense_api.entities import squash_name
 from destination_sense.errors import ConfigError, SenseError
-from destination_sense.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
+from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression
 from destination_sense.normalize import CoercionError, to_datetime
 from destination_sense.stats import EntityStats

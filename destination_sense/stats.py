@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List
 
-from destination_sense.entities import ENTITIES
+from sense_api.entities import ENTITIES
 
 PROGRESS_INTERVAL_SECONDS = 30.0
 

@@ -31,7 +31,7 @@ from destination_sense import side_streams
 from destination_sense.byte_limits import ByteLimits
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
-from destination_sense.entities import BY_COLLECTION, ENTITIES
+from sense_api.entities import BY_COLLECTION, ENTITIES
 from destination_sense.envelopes import IGNORED_TYPES, message_problem, record_problem, state_problem
 from destination_sense.errors import ConfigError, InputError
 from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values

@@ -6,7 +6,7 @@ import json
 import pytest
 import requests
 
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import build_mappings
 from destination_sense.normalize import RecordNormalizer
 from integration_tests.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, start_bullhorn_emulator

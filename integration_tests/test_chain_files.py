@@ -10,7 +10,7 @@ import requests
 
 from bullhorn_emulator.data import ENTITY_FIELDS
 from bullhorn_emulator.picklists import PICKLIST_KINDS, options
-from destination_sense.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
+from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from destination_sense.mapping import build_mappings, load_preset
 from destination_sense.possible_values import PresetTranslator
 from integration_tests.fixtures_bullhorn import start_bullhorn_emulator

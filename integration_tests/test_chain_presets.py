@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import build_mappings, load_preset
 from destination_sense.mapping_expressions import expression_reads, parse_path
 from destination_sense.normalize import RecordNormalizer

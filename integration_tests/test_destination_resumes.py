@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from destination_sense.limits import MAX_RESUME_BYTES
+from sense_api.limits import MAX_RESUME_BYTES
 from integration_tests.destination_harness import DESTINATION, catalog, config_for, record, run_write, stream_state
 from sense_demo.pipe import connector_env
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import requests
 
-from destination_sense.entities import COLLECTIONS
+from sense_api.entities import COLLECTIONS
 from sense_emulator.testing import emulator_command
 
 

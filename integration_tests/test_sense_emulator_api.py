@@ -7,8 +7,8 @@ import orjson
 import pytest
 import requests
 
-from destination_sense.entities import BY_COLLECTION, COLLECTIONS
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS, MAX_RESUME_BYTES, RESUME_EXTENSIONS
+from sense_api.entities import BY_COLLECTION, COLLECTIONS
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS, MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
 
 class Api:

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from destination_sense.entities import BY_COLLECTION  # noqa: E402
+from sense_api.entities import BY_COLLECTION  # noqa: E402
 from destination_sense.mapping import PRESETS, load_preset, preset_table  # noqa: E402
 from destination_sense.mapping_expressions import expression_reads  # noqa: E402
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_SCHEMAS = ROOT / "source_ats" / "schemas"
-SENSE_SCHEMAS = ROOT / "destination_sense" / "schemas"
+SENSE_SCHEMAS = ROOT / "sense_api" / "schemas"
 OUTPUT = ROOT / "destination_sense" / "presets" / "bullhorn.json"
 
 

@@ -20,7 +20,7 @@ from typing import Dict, List
 
 import requests
 
-from destination_sense.entities import ENTITIES
+from sense_api.entities import ENTITIES
 from destination_sense.mapping import build_mappings
 from sense_demo.pipe import SyncResult, console_script, run_sync
 from sense_emulator.testing import start_emulator

@@ -3,7 +3,7 @@
 A *dangling reference* is a reference field of a record of collection C whose value is the id of
 an entity of collection D such that
 
-- D comes before C in the published sync order (``destination_sense.entities.ENTITIES``), and
+- D comes before C in the published sync order (``sense_api.entities.ENTITIES``), and
 - no entity of D with that id had been received (accepted by a POST) when the record arrived.
 
 References to C itself or to collections after C (e.g. ``client-contacts.company_id`` →
@@ -16,7 +16,7 @@ import threading
 from operator import itemgetter
 from typing import Dict, Iterable, List, Tuple
 
-from destination_sense.entities import BY_COLLECTION, COLLECTIONS, ENTITIES
+from sense_api.entities import BY_COLLECTION, COLLECTIONS, ENTITIES
 
 MAX_EXAMPLES = 20
 

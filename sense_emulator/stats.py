@@ -6,7 +6,7 @@ import time
 from collections import deque
 from typing import Dict, List, Optional
 
-from destination_sense.entities import COLLECTIONS
+from sense_api.entities import COLLECTIONS
 
 _COUNTERS = ("requests", "records", "bytes_compressed", "bytes_raw", "rejected", "rejected_requests")
 

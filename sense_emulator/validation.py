@@ -3,16 +3,16 @@
 An error is ``{"entity_id": str | None, "message": str, "path": [str, ...]}`` (the spec's
 ``400_response_schema`` items). For a batch, ``path`` is ``[index, field]`` (the item's position
 in the array, as a string, then the field), ``entity_id`` the item's id when it has one. Entity
-rules come from the project's schemas through ``destination_sense.schema_check`` (one source of
-truth with the destination); batch rules from ``destination_sense.limits``.
+rules come from the project's schemas through ``sense_api.compiled_schema`` (one source of
+truth with the destination); batch rules from ``sense_api.limits``.
 """
 from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from destination_sense.entities import BY_COLLECTION
-from destination_sense.limits import MAX_BATCH_RECORDS
-from destination_sense.schema_check import compiled
+from sense_api.entities import BY_COLLECTION
+from sense_api.limits import MAX_BATCH_RECORDS
+from sense_api.compiled_schema import compiled
 
 Error = dict
 

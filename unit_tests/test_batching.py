@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from destination_sense.batching import GzipBatch, Item, RecordTooLarge
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 
 def _records(n, words=300, seed=1):

@@ -11,7 +11,7 @@ import requests
 from bullhorn_emulator import files, picklists
 from bullhorn_emulator.data import DEFAULT_COUNTS, ENTITY_FIELDS, generate
 from bullhorn_emulator.server import Settings, make_server
-from destination_sense.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
+from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
 pytestmark = [pytest.mark.timeout(60)]
 

@@ -3,8 +3,8 @@ import pathlib
 
 import pytest
 
-from destination_sense.entities import COLLECTIONS, ENTITIES, entity_for_name, reference_target
-from destination_sense.schema_convert import convert_openapi
+from sense_api.entities import COLLECTIONS, ENTITIES, entity_for_name, reference_target
+from sense_api.schema_convert import convert_openapi
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference" / "sense-openapi.json"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from destination_sense.normalize import (
     CoercionError,
     RecordNormalizer,
@@ -157,8 +157,8 @@ def test_output_without_problems_is_always_valid_for_the_schema():
     """Differential: whatever the normaliser accepts, the schema validator accepts."""
     import random
 
-    from destination_sense.entities import ENTITIES
-    from destination_sense.schema_check import compiled
+    from sense_api.entities import ENTITIES
+    from sense_api.compiled_schema import compiled
 
     rng = random.Random(11)
     checked = 0

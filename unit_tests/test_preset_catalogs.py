@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import PRESETS, load_preset
 from destination_sense.source_schema import check_expression
 from unit_tests.recorded_catalogs import catalogs_for, label, stream_names

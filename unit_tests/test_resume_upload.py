@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from destination_sense.limits import MAX_RESUME_BYTES
+from sense_api.limits import MAX_RESUME_BYTES
 from destination_sense.mapping import load_preset
 from destination_sense.resume_upload import ResumeRoute, is_resume_name, prepare, routes_from_catalog
 

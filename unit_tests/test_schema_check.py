@@ -14,8 +14,9 @@ from datetime import date, datetime
 import jsonschema
 import pytest
 
-from destination_sense.entities import COLLECTIONS, load_schema
-from destination_sense.schema_check import CompiledSchema, compiled, is_iso_date, is_iso_date_time
+from sense_api.entities import COLLECTIONS, load_schema
+from sense_api.compiled_schema import CompiledSchema, compiled
+from sense_api.formats import is_iso_date, is_iso_date_time
 
 
 def _reference_date(value: str) -> bool:
@@ -204,7 +205,7 @@ def test_errors_many_matches_errors_per_record(collection):
 
 
 def test_column_patterns_match_the_value_functions():
-    from destination_sense.schema_check import _COLUMN_RES
+    from sense_api.compiled_schema import _COLUMN_RES
 
     rng = random.Random(5)
     alphabet = "0123456789-T:+Z /a.,\n"

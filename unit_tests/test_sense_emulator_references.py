@@ -1,5 +1,5 @@
 """The dangling-reference tracker (no HTTP)."""
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from sense_emulator.references import MAX_EXAMPLES, ReferenceTracker
 
 

@@ -1,7 +1,7 @@
 """The emulator's request validation and error shapes (no HTTP)."""
 import pytest
 
-from destination_sense.limits import MAX_BATCH_RECORDS
+from sense_api.limits import MAX_BATCH_RECORDS
 from sense_emulator.validation import batch_errors, patch_errors, possible_values_errors
 
 

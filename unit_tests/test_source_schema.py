@@ -1,7 +1,7 @@
 """source_schema: following mapping paths through a source stream's JSON schema and judging types."""
 import pytest
 
-from destination_sense.entities import BY_COLLECTION
+from sense_api.entities import BY_COLLECTION
 from destination_sense.source_schema import check_expression, resolve
 
 SCHEMA = {

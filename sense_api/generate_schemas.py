@@ -1,29 +1,28 @@
-#!/usr/bin/env python3
-"""Generate destination_sense/schemas/*.json from the published Sense OpenAPI document.
+"""Generate sense_api/schemas/*.json from the published Sense OpenAPI document (``make schemas``).
 
-Usage: python scripts/generate_schemas.py [path/to/sense-openapi.json]
+Usage: python -m sense_api.generate_schemas [path/to/sense-openapi.json]
 
 The default input is ../shared/reference/sense-openapi.json next to the checkout. The output is
 one JSON Schema (draft 7) per Sense entity, named after the entity's collection path. The
-translation rules live in ``destination_sense.schema_convert`` so the test that compares the
+translation rules live in ``sense_api.schema_convert`` so the test that compares the
 committed files with the reference uses exactly the same rules.
 """
 import json
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sense_api.entities import ENTITIES
+from sense_api.schema_convert import convert_openapi
 
-from destination_sense.entities import ENTITIES  # noqa: E402
-from destination_sense.schema_convert import convert_openapi  # noqa: E402
+PACKAGE = pathlib.Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 
 
 def main(argv):
     source = pathlib.Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "reference" / "sense-openapi.json"
     document = json.loads(source.read_text())
     schemas = convert_openapi(document)
-    out_dir = ROOT / "destination_sense" / "schemas"
+    out_dir = PACKAGE / "schemas"
     out_dir.mkdir(parents=True, exist_ok=True)
     total = 0
     for entity in ENTITIES:

@@ -46,7 +46,7 @@ def convert_component(name: str, component: Dict[str, Any]) -> Dict[str, Any]:
 
 def convert_openapi(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     """Return ``{collection: json_schema}`` for every entity of the registry."""
-    from destination_sense.entities import ENTITIES
+    from sense_api.entities import ENTITIES
 
     components = document["components"]["schemas"]
     return {entity.collection: convert_component(entity.name, components[entity.name]) for entity in ENTITIES}

@@ -78,7 +78,7 @@ def _references_for(collection: str) -> Dict[str, str]:
 
 @lru_cache(maxsize=None)
 def load_schema(collection: str) -> dict:
-    text = resources.files("destination_sense").joinpath("schemas", f"{collection}.json").read_text()
+    text = resources.files("sense_api").joinpath("schemas", f"{collection}.json").read_text()
     return json.loads(text)
 
 

@@ -10,60 +10,13 @@ A differential test compares this with ``jsonschema`` on the same schema files.
 from __future__ import annotations
 
 import re
-from datetime import date
 from itertools import chain
 from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Tuple
 
+from sense_api.formats import DATE_STRICT, DATE_TIME_STRICT, is_iso_date, is_iso_date_time
+
 Check = Callable[[object], Optional[str]]
-
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)  # ASCII digits only
-_DATE_TIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(Z|[+-](\d{2})(?::?(\d{2}))?)?\Z",
-    re.ASCII,
-)
-
-
-def is_iso_date(value: str) -> bool:
-    # Same rule as ``_DATE_RE`` + ``date()``, faster: the shape is checked here and
-    # ``date.fromisoformat`` (C, strict about digits) checks the digits and the calendar.
-    if len(value) != 10 or value[4] != "-" or value[7] != "-" or not value.isascii():
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def is_iso_date_time(value: str) -> bool:
-    m = _DATE_TIME_RE.match(value)
-    if not m:
-        return False
-    h, mi, s, oh, om = m.group(4, 5, 6, 9, 10)
-    if int(h) > 23 or int(mi) > 59 or (s is not None and int(s) > 59):
-        return False
-    try:
-        date.fromisoformat(value[:10])  # the regex matched YYYY-MM-DD there; this checks the calendar
-    except ValueError:
-        return False
-    if oh is not None and (int(oh) > 23 or (om is not None and int(om) > 59)):
-        return False
-    return True
-
-
-# The same rules as ``is_iso_date`` / ``is_iso_date_time``, calendar and ranges included, as
-# regular expressions, to check a whole column of values in one C-level match (see ``_column_check``).
-_DATE_STRICT = (
-    r"(?!0000)(?:[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
-    r"|(?:0[13578]|1[02])-31)|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)"
-)
-_DATE_TIME_STRICT = (
-    _DATE_STRICT + r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?"
-)
-
 
 def _column_re(single: str) -> "re.Pattern":
     """A pattern matching newline-joined values that each match ``single``."""
@@ -71,9 +24,9 @@ def _column_re(single: str) -> "re.Pattern":
 
 
 _COLUMN_RES = {
-    "date": _column_re(_DATE_STRICT),
-    "date-time": _column_re(_DATE_TIME_STRICT),
-    "date-or-date-time": _column_re(f"{_DATE_STRICT}|{_DATE_TIME_STRICT}"),
+    "date": _column_re(DATE_STRICT),
+    "date-time": _column_re(DATE_TIME_STRICT),
+    "date-or-date-time": _column_re(f"{DATE_STRICT}|{DATE_TIME_STRICT}"),
 }
 
 _FORMATS = {
@@ -450,7 +403,7 @@ def compiled(collection: str) -> CompiledSchema:
     """The compiled validator of a collection (cached)."""
     schema = _COMPILED.get(collection)
     if schema is None:
-        from destination_sense.entities import load_schema
+        from sense_api.entities import load_schema
 
         schema = _COMPILED[collection] = CompiledSchema(load_schema(collection))
     return schema
