@@ -22,15 +22,14 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from destination_sense.entities import COLLECTIONS
+from sense_api.entities import COLLECTIONS
 from sense_emulator.faults import FaultError
+from sense_emulator.http_messages import Response, json_response
 from sense_emulator.writeback_admin import WritebackAdmin
 from sense_emulator.writeback_dispatcher import Dispatcher
 
 
-def _json(status: int, payload: Any):
-    from sense_emulator.app import json_response
-
+def _json(status: int, payload: Any) -> Response:
     return json_response(status, payload)
 
 
@@ -88,8 +87,6 @@ class Admin:
                 len(bodies),
                 b",".join(bodies),
             )
-            from sense_emulator.app import Response
-
             return Response(200, payload, [("Content-Type", "application/json")])
         if route == "resumes" and method == "GET":
             return _json(200, {"resumes": app.store.resumes(params.get("candidate_id"))})

@@ -20,21 +20,22 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 from urllib.parse import unquote
 
 import orjson
 
-from destination_sense.entities import BY_COLLECTION, COLLECTIONS
-from destination_sense.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
-from destination_sense.schema_check import compiled, is_iso_date_time
+from sense_api.entities import BY_COLLECTION, COLLECTIONS
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
+from sense_api.compiled_schema import compiled
+from sense_api.formats import is_iso_date_time
 
 from sense_emulator import multipart
 from sense_emulator.auth import TokenStore, bearer_token, token_request
 from sense_emulator.config import MISSING_404, EmulatorConfig
 from sense_emulator.decoding import Body, DecodeError, Decoder
 from sense_emulator.faults import Faults
+from sense_emulator.http_messages import Request, Response, errors_response, json_response
 from sense_emulator.references import ReferenceTracker
 from sense_emulator.stats import Stats
 from sense_emulator.store import Store
@@ -57,35 +58,6 @@ def routes() -> List[Tuple[str, str]]:
         ]
     out.append(("POST", "/v1/candidates/{id}/resume"))
     return out
-
-
-@dataclass
-class Request:
-    method: str
-    target: str  # path and query, as on the request line
-    headers: Any  # case-insensitive mapping with .get (http.client.HTTPMessage or dict)
-    body: bytes = b""
-
-    def header(self, name: str) -> Optional[str]:
-        return self.headers.get(name)
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: List[Tuple[str, str]] = field(default_factory=list)
-    drop: bool = False  # close the connection without answering
-    request_id: Optional[str] = None  # of a 201
-
-
-def json_response(status: int, payload: Any, headers: Optional[List[Tuple[str, str]]] = None) -> Response:
-    return Response(status, orjson.dumps(payload), [("Content-Type", "application/json")] + (headers or []))
-
-
-def errors_response(status: int, errors: List[dict]) -> Response:
-    """The spec's 400/413 body: ``{"errors": [...], "warnings": []}``."""
-    return json_response(status, {"errors": errors, "warnings": []})
 
 
 def _request_id() -> str:

@@ -21,9 +21,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 
-from sense_emulator.app import App, Request, errors_response
+from sense_emulator.app import App
 from sense_emulator.config import EmulatorConfig
 from sense_emulator.decoding import MAX_DECODED_BYTES
+from sense_emulator.http_messages import Request, errors_response
 from sense_emulator.validation import error
 
 #: Bodies above this (as sent) are refused (413) without being read, and the connection closed.

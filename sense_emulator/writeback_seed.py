@@ -20,6 +20,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import orjson
 
+from sense_api.entities import COLLECTIONS
+from sense_emulator.http_messages import Request
+
 #: The ten write-back types, in the guide's order.
 TYPES = (
     "ENGAGE_SENT_EVENT",
@@ -320,9 +323,6 @@ class Seeder:
 def load_sample_entities(app) -> None:
     """Upsert ``SAMPLE_ENTITIES`` through the emulator's own ``POST /v1/{collection}`` (validated,
     counted like any client's batch), in the published sync order."""
-    from destination_sense.entities import COLLECTIONS
-    from sense_emulator.app import Request
-
     headers = {"Authorization": f"Bearer {app.tokens.issue()}", "Content-Type": "application/json"}
     for collection in COLLECTIONS:
         items = SAMPLE_ENTITIES.get(collection)
