@@ -18,16 +18,14 @@ the source interleaves its streams.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Set, Tuple
 
-from destination_sense.batching import DEFAULT_LEVEL, FINISH_RESERVE, GzipBatch, Item, RecordTooLarge
 from destination_sense.byte_limits import ByteLimits
-from destination_sense.direct import DirectItem
-from sense_api.entities import ENTITIES
+from destination_sense.gzip_batch import DEFAULT_LEVEL, FINISH_RESERVE, GzipBatch, Item, RecordTooLarge
+from destination_sense.pipeline import DirectItem, Flush, Records, Stage, StateMarker, Updates
 from destination_sense.rejections import Rejections
-from destination_sense.stage import Stage
-from destination_sense.state import DeliveryCounts, StateMarker
+from destination_sense.state_counts import DeliveryCounts
+from sense_api.entities import ENTITIES
 
 QUEUE_DEPTH = 4
 #: Faster compression levels and the size of their output relative to DEFAULT_LEVEL (zlib-ng,
@@ -53,25 +51,6 @@ def next_level(closed_by_count: bool, size: int, level: int, max_bytes: int, def
         if at_default * factor * SIZE_MARGIN <= max_bytes:
             return fast
     return default
-
-
-@dataclass
-class Records:
-    collection: str
-    items: List[Item]
-
-
-@dataclass
-class Updates:
-    """Partial updates (PATCH) of one entity; each item's data is the JSON body without the id."""
-
-    collection: str
-    items: List[Item]
-
-
-@dataclass
-class Flush:
-    collection: Optional[str] = None  # None: every entity, in the published order
 
 
 class Batcher(Stage):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from sense_api.entities import Entity, entity_for_name, valid_names
 from destination_sense.errors import ConfigError
+from sense_api.entities import Entity, entity_for_name, valid_names
 
 StreamKey = Tuple[Optional[str], str]  # (namespace, name)
 

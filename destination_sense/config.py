@@ -11,8 +11,8 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
-from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 from destination_sense.mapping import DEFAULT_PRESET, PRESETS, load_preset
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
 DEFAULT_TOKEN_URL = "https://partner-auth.sensehq.com/oauth2/token"

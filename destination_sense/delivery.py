@@ -16,17 +16,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
-from destination_sense.batching import GzipBatch, Item
-from destination_sense.batcher import Updates
 from destination_sense.byte_limits import ByteLimits
-from destination_sense.direct import DirectItem
 from destination_sense.errors import SenseError
+from destination_sense.gzip_batch import GzipBatch, Item
 from destination_sense.http_client import EntityError, SenseClient, parse_entity_errors
 from destination_sense.output import ProtocolOutput
+from destination_sense.pipeline import DirectItem, Stage, StateMarker, Updates
 from destination_sense.rejections import Rejections
-from destination_sense.stage import Stage
-from destination_sense.state import DeliveryCounts, StateMarker
-from destination_sense.stats import SyncStats
+from destination_sense.state_counts import DeliveryCounts
+from destination_sense.sync_stats import SyncStats
 
 QUEUE_DEPTH = 1
 #: Concurrent PATCH requests for partial updates.

@@ -28,11 +28,11 @@ from airbyte_cdk.models import (
 from destination_sense.catalog import SUPPORTED_MODES
 from destination_sense.config import CONNECTION_SPECIFICATION, SenseConfig
 from destination_sense.discover import destination_catalog
-from sense_api.entities import ENTITIES
 from destination_sense.errors import ConfigError, SenseError, TransientError
 from destination_sense.output import ProtocolOutput
 from destination_sense.retry import RetryPolicy
-from destination_sense.write import build_client, write_lines
+from destination_sense.sync import build_client, write_lines
+from sense_api.entities import ENTITIES
 
 DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/sense"
 CHECK_RETRY_SECONDS = 10.0  # check must answer quickly
@@ -98,7 +98,7 @@ class DestinationSense(Destination):
         if args and args[0] == "discover":
             sys.exit(run_discover(self, args[1:]))
         if args and args[0] == "write":
-            from destination_sense.write import main
+            from destination_sense.sync import main
 
             sys.exit(main(args[1:]))
         return super().run(args)

@@ -15,9 +15,9 @@ import json
 from importlib import resources
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from sense_api.entities import Entity, entity_for_name, squash_name, valid_names
 from destination_sense.errors import ConfigError
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression, describe
+from sense_api.entities import Entity, entity_for_name, squash_name, valid_names
 
 #: The presets ``source_preset`` accepts; ``none`` means records already have Sense's shape.
 PRESETS: Tuple[str, ...] = ("none", "bullhorn", "greenhouse", "lever", "ashby", "workable")

@@ -26,10 +26,10 @@ from urllib.parse import quote
 import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
-from destination_sense.direct import DirectItem
-from sense_api.entities import Entity, entity_for_name, squash_name
 from destination_sense.errors import SenseError
-from destination_sense.stats import EntityStats
+from destination_sense.pipeline import DirectItem
+from destination_sense.sync_stats import EntityStats
+from sense_api.entities import Entity, entity_for_name, squash_name
 
 #: ``destination_object_name`` of a possible-values stream.
 OBJECT_NAME = "possible_values"

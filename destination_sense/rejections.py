@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Optional, Tuple
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import InvalidRecordError
-from destination_sense.state import DeliveryCounts
-from destination_sense.stats import SyncStats
+from destination_sense.state_counts import DeliveryCounts
+from destination_sense.sync_stats import SyncStats
 
 MAX_LOGGED_PER_STREAM = 100
 

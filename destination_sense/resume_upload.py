@@ -29,21 +29,21 @@ import binascii
 import os
 import tempfile
 import uuid
-from urllib.parse import quote
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import quote
 
 import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
-from destination_sense.direct import DirectItem
-from sense_api.entities import squash_name
 from destination_sense.errors import ConfigError, SenseError
-from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression
 from destination_sense.normalize import CoercionError, to_datetime
-from destination_sense.stats import EntityStats
+from destination_sense.pipeline import DirectItem
+from destination_sense.sync_stats import EntityStats
+from sense_api.entities import squash_name
+from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
 OBJECT_NAMES = ("resumes", "candidate_resumes")
 STATS_KEY = "resumes"

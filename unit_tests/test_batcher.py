@@ -20,10 +20,11 @@ def test_room_to_spare_on_a_count_closed_batch_allows_a_faster_level():
 # ---------------------------------------------------------------- states and learned limits
 import orjson  # noqa: E402
 
-from destination_sense.batcher import Batcher, Flush, Records  # noqa: E402
-from destination_sense.batching import GzipBatch, Item  # noqa: E402
+from destination_sense.batcher import Batcher  # noqa: E402
 from destination_sense.byte_limits import ByteLimits  # noqa: E402
-from destination_sense.state import DeliveryCounts, ReadCounts  # noqa: E402
+from destination_sense.gzip_batch import GzipBatch, Item  # noqa: E402
+from destination_sense.pipeline import Flush, Records  # noqa: E402
+from destination_sense.state_counts import DeliveryCounts, ReadCounts  # noqa: E402
 
 STREAM = (None, "candidates")
 

@@ -274,8 +274,9 @@ def _reference_project(state, entity, record, spec):
 
 
 def test_compiled_projection_equals_the_reference_including_key_order(server):
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     _, state = server
     manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "source_ats" / "manifest.yaml").read_text())

@@ -8,14 +8,14 @@ import pytest
 from werkzeug import Response
 
 from destination_sense.auth import TokenProvider
-from destination_sense.batching import GzipBatch, Item
 from destination_sense.delivery import Delivery
 from destination_sense.errors import InvalidRecordError
+from destination_sense.gzip_batch import GzipBatch, Item
 from destination_sense.http_client import SenseClient
 from destination_sense.output import ProtocolOutput
 from destination_sense.rejections import Rejections
-from destination_sense.state import DeliveryCounts, ReadCounts
-from destination_sense.stats import SyncStats
+from destination_sense.state_counts import DeliveryCounts, ReadCounts
+from destination_sense.sync_stats import SyncStats
 
 STREAM = (None, "candidates")
 
@@ -35,7 +35,7 @@ def _delivery(httpserver, policy="skip"):
     stats = SyncStats()
     rejections = Rejections(policy, stats, lambda message: None)
     counts = DeliveryCounts()
-    return Delivery(client, ProtocolOutput(buffer), stats, rejections, counts), stats, rejections, counts, buffer
+    return Delivery(client, ProtocolOutput(buffer), stats, rejections, counts).start(), stats, rejections, counts, buffer
 
 
 def _handler(bad_ids, name_records=True):

@@ -6,7 +6,13 @@ import pytest
 from destination_sense.errors import ConfigError
 from destination_sense.mapping import PRESETS, MappingTable, StreamMapping, build_mappings, load_preset, mappings_from_config
 from destination_sense.mapping_expressions import (
-    CONVERSIONS, MISSING, ExpressionError, compile_expression, describe, expression_reads, parse_path,
+    CONVERSIONS,
+    MISSING,
+    ExpressionError,
+    compile_expression,
+    describe,
+    expression_reads,
+    parse_path,
 )
 
 RECORD = {

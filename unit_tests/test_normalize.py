@@ -1,6 +1,5 @@
 import pytest
 
-from sense_api.entities import BY_COLLECTION
 from destination_sense.normalize import (
     CoercionError,
     RecordNormalizer,
@@ -10,6 +9,7 @@ from destination_sense.normalize import (
     to_integer,
     to_number,
 )
+from sense_api.entities import BY_COLLECTION
 
 
 @pytest.mark.parametrize(
@@ -157,8 +157,8 @@ def test_output_without_problems_is_always_valid_for_the_schema():
     """Differential: whatever the normaliser accepts, the schema validator accepts."""
     import random
 
-    from sense_api.entities import ENTITIES
     from sense_api.compiled_schema import compiled
+    from sense_api.entities import ENTITIES
 
     rng = random.Random(11)
     checked = 0

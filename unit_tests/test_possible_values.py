@@ -11,7 +11,7 @@ from destination_sense.possible_values import (
     is_possible_values_name,
     routes_from_catalog,
 )
-from destination_sense.stats import SyncStats
+from destination_sense.sync_stats import SyncStats
 
 
 def _catalog(*streams):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import PRESETS, load_preset
 from destination_sense.source_schema import check_expression
+from sense_api.entities import BY_COLLECTION
 from unit_tests.recorded_catalogs import catalogs_for, label, stream_names
 
 ATS_PRESETS = [p for p in PRESETS if p not in ("none", "bullhorn")]

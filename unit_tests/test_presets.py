@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bullhorn_emulator.data import generate
-from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import PRESETS, build_mappings, load_preset
 from destination_sense.normalize import RecordNormalizer
 from sense_api.compiled_schema import compiled
+from sense_api.entities import BY_COLLECTION
 from source_ats.streams import STREAM_ENTITY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from sense_api.limits import MAX_RESUME_BYTES
 from destination_sense.mapping import load_preset
 from destination_sense.resume_upload import ResumeRoute, is_resume_name, prepare, routes_from_catalog
+from sense_api.limits import MAX_RESUME_BYTES
 
 KEY = (None, "resumes")
 

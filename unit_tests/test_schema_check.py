@@ -14,8 +14,8 @@ from datetime import date, datetime
 import jsonschema
 import pytest
 
-from sense_api.entities import COLLECTIONS, load_schema
 from sense_api.compiled_schema import CompiledSchema, compiled
+from sense_api.entities import COLLECTIONS, load_schema
 from sense_api.formats import is_iso_date, is_iso_date_time
 
 

@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from integration_tests.writeback_samples import BROKEN, DATA, writeback
-from sense_writeback.validation import (REJECT, WRITEBACK_TYPES, Policy, check_data, parse_created_date, validate)
+from sense_writeback.validation import REJECT, WRITEBACK_TYPES, Policy, check_data, parse_created_date, validate
 
 
 @pytest.mark.parametrize("writeback_type", WRITEBACK_TYPES)

@@ -9,11 +9,14 @@ from destination_sense.auth import TokenProvider
 from destination_sense.delivery import Delivery
 from destination_sense.http_client import SenseClient
 from destination_sense.output import ProtocolOutput
-from destination_sense.possible_values import STATS_KEY as VALUES, PossibleValuesPut
+from destination_sense.pipeline import StateMarker
+from destination_sense.possible_values import STATS_KEY as VALUES
+from destination_sense.possible_values import PossibleValuesPut
 from destination_sense.rejections import Rejections
-from destination_sense.resume_upload import STATS_KEY as RESUMES, ResumeRoute, ResumeUploads, prepare
-from destination_sense.state import DeliveryCounts, StateMarker
-from destination_sense.stats import EntityStats, SyncStats
+from destination_sense.resume_upload import STATS_KEY as RESUMES
+from destination_sense.resume_upload import ResumeRoute, ResumeUploads, prepare
+from destination_sense.state_counts import DeliveryCounts
+from destination_sense.sync_stats import EntityStats, SyncStats
 
 STREAM = (None, "side")
 
@@ -25,7 +28,7 @@ def _delivery(httpserver):
     stats.by_entity[VALUES] = EntityStats()
     stats.by_entity[RESUMES] = EntityStats()
     buffer = io.BytesIO()
-    delivery = Delivery(client, ProtocolOutput(buffer), stats, Rejections("skip", stats, lambda message: None), DeliveryCounts())
+    delivery = Delivery(client, ProtocolOutput(buffer), stats, Rejections("skip", stats, lambda message: None), DeliveryCounts()).start()
     return delivery, stats, buffer
 
 

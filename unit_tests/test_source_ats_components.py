@@ -10,7 +10,6 @@ import json
 import pytest
 import requests
 import requests_mock as rm
-
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 

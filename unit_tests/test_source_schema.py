@@ -1,8 +1,8 @@
 """source_schema: following mapping paths through a source stream's JSON schema and judging types."""
 import pytest
 
-from sense_api.entities import BY_COLLECTION
 from destination_sense.source_schema import check_expression, resolve
+from sense_api.entities import BY_COLLECTION
 
 SCHEMA = {
     "type": ["null", "object"],

@@ -1,4 +1,4 @@
-from destination_sense.state import DeliveryCounts, ReadCounts, state_scope
+from destination_sense.state_counts import DeliveryCounts, ReadCounts, state_scope
 
 A, B = (None, "a"), (None, "b")
 

@@ -1,4 +1,4 @@
-from destination_sense.stats import PROGRESS_INTERVAL_SECONDS, SyncStats
+from destination_sense.sync_stats import PROGRESS_INTERVAL_SECONDS, SyncStats
 
 
 class Clock:
@@ -23,8 +23,7 @@ def test_progress_is_due_every_interval_and_reports_the_rate():
 
 def test_summary_has_a_row_per_entity_with_traffic():
     clock = Clock()
-    stats = SyncStats(clock)
-    stats.token_counter = lambda: 2
+    stats = SyncStats(clock, token_counter=lambda: 2)
     s = stats["job-orders"]
     s.received, s.sent, s.rejected, s.batches, s.bytes_compressed, s.retries = 10, 8, 2, 2, 4000, 1
     clock.now += 4

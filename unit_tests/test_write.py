@@ -4,7 +4,7 @@ import io
 import orjson
 
 from destination_sense.output import ProtocolOutput
-from destination_sense.write import write_lines
+from destination_sense.sync import write_lines
 
 CATALOG = {"streams": [{"stream": {"name": "candidates", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
                         "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from destination_sense.output import ProtocolOutput
-from destination_sense.write import write_lines
+from destination_sense.sync import write_lines
 
 CATALOG = {"streams": [{"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
                         "sync_mode": "full_refresh", "destination_sync_mode": "append"} for name in ("candidates", "leads")]}

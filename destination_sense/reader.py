@@ -1,4 +1,4 @@
-"""The write loop: read Airbyte messages, route, normalise, validate, serialise, hand over.
+"""The reading stage: read Airbyte messages, route, normalise, validate, serialise, hand over.
 
 Lines are parsed once with orjson (``input_lines`` falls back to an exact parser for the lines
 orjson refuses or may read lossily); no protocol objects are built per record. Every input line
@@ -25,21 +25,20 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import orjson
 
-from destination_sense.batcher import Batcher, Flush, Records, Updates
-from destination_sense.batching import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense import side_streams
-from destination_sense.byte_limits import ByteLimits
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
-from sense_api.entities import BY_COLLECTION, ENTITIES
 from destination_sense.envelopes import IGNORED_TYPES, message_problem, record_problem, state_problem
 from destination_sense.errors import ConfigError, InputError
+from destination_sense.gzip_batch import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values
 from destination_sense.normalize import INT64_MAX, INT64_MIN, RecordNormalizer
 from destination_sense.output import ProtocolOutput
+from destination_sense.pipeline import Flush, Records, Stage, Updates
 from destination_sense.rejections import Rejections
-from destination_sense.state import DeliveryCounts, ReadCounts
-from destination_sense.stats import SyncStats
+from destination_sense.state_counts import ReadCounts
+from destination_sense.sync_stats import SyncStats
+from sense_api.entities import BY_COLLECTION, ENTITIES
 
 #: Raw bytes of serialised records collected per entity before they are handed to batching.
 HANDOFF_BYTES = 128 * 1024
@@ -55,7 +54,7 @@ def _beyond_int64(value: Any) -> bool:
     return value.__class__ is int and not INT64_MIN <= value <= INT64_MAX
 
 
-class StreamWriter:
+class StreamReader:
     """Per configured stream: its route, normaliser, validator and position counter."""
 
     __slots__ = (
@@ -91,13 +90,20 @@ class StreamWriter:
         self.position = 0
 
 
-class SenseWriter:
+class Reader:
+    """The reading stage: runs on the calling thread and hands its output to the batching stage.
+
+    Its collaborators are built by the composition root (``destination_sense.sync``) and passed in.
+    """
+
     def __init__(
         self,
         config: SenseConfig,
         routes: Dict[StreamKey, StreamRoute],
         output: ProtocolOutput,
-        delivery_factory,
+        batcher: Stage,
+        stats: SyncStats,
+        rejections: Rejections,
         clock=time.monotonic,
         level: int = DEFAULT_LEVEL,
         side_routes=None,
@@ -106,14 +112,11 @@ class SenseWriter:
         self.output = output
         self.clock = clock
         self.level = level
-        self.stats = SyncStats(clock)
-        self.rejections = Rejections(config.on_invalid_record, self.stats, output.warn)
+        self.stats = stats
+        self.rejections = rejections
         self.read_counts = ReadCounts()
-        self.delivery_counts = DeliveryCounts()
-        self.limits = ByteLimits(config.max_batch_bytes)
-        self.delivery = delivery_factory(self.stats, self.rejections, self.delivery_counts, self.limits)
-        self.batcher = Batcher(self.delivery, self.rejections, self.delivery_counts, config.batch_size, config.max_batch_bytes, level, self.limits)
-        self.streams: Dict[StreamKey, StreamWriter] = {key: StreamWriter(route, output, config.epoch_unit) for key, route in routes.items()}
+        self.batcher = batcher
+        self.streams: Dict[StreamKey, StreamReader] = {key: StreamReader(route, output, config.epoch_unit) for key, route in routes.items()}
         self.null_non_finite = config.non_finite_numbers == "null"
         self.line_number = 0
         self.unreadable_lines: List[int] = []  # line numbers of lines counted as unreadable (skip policy)
@@ -130,26 +133,30 @@ class SenseWriter:
 
     # ------------------------------------------------------------------
     def run(self, lines: Iterable[bytes]) -> None:
+        """Read every line and hand everything over (the last ``Flush`` included).
+
+        On a failure, what was read before it is handed over all the same (so the states before it
+        can still be echoed) and the failure is raised.
+        """
         self._timer.start()
         try:
             self._consume(lines)
             with self._lock:
                 self._flush_all()
-            self.batcher.close()
-            self.delivery.close()
+        except BaseException:
+            self._flush_after_failure()
+            raise
         finally:
             self._stop_timer.set()
-        for line in self.summary_lines():
-            self.output.info(line)
 
     def summary_lines(self) -> List[str]:
         """The statistics table, then what was counted but not delivered."""
         lines = self.stats.summary_lines()
-        for writer in self.streams.values():
-            if writer.unknown_fields > MAX_UNKNOWN_FIELDS_LOGGED:
+        for reader in self.streams.values():
+            if reader.unknown_fields > MAX_UNKNOWN_FIELDS_LOGGED:
                 lines.append(
-                    f"Stream '{writer.route.label}': {writer.unknown_fields:,} fields that Sense does not define were dropped "
-                    f"({writer.unknown_fields - MAX_UNKNOWN_FIELDS_LOGGED:,} of them not logged)."
+                    f"Stream '{reader.route.label}': {reader.unknown_fields:,} fields that Sense does not define were dropped "
+                    f"({reader.unknown_fields - MAX_UNKNOWN_FIELDS_LOGGED:,} of them not logged)."
                 )
         if self.unreadable_lines:
             shown = ", ".join(str(n) for n in self.unreadable_lines[:MAX_UNREADABLE_LOGGED])
@@ -160,11 +167,11 @@ class SenseWriter:
             )
         return lines
 
-    def close_after_failure(self) -> None:
-        """Deliver what was read before a failure (so the states before it are echoed); swallow errors.
+    def _flush_after_failure(self) -> None:
+        """Hand over what was read before a failure; swallow errors.
 
-        Everything the reader holds or handed over came before the line that failed; when the failure
-        came from delivery itself, the flush fails again at once and is ignored.
+        Everything the reader holds came before the line that failed; when the failure came from a
+        stage itself, the flush fails again at once and is ignored.
         """
         self._stop_timer.set()
         try:
@@ -172,11 +179,6 @@ class SenseWriter:
                 self._flush_all()
         except BaseException:  # noqa: BLE001 - the original error is the one reported
             pass
-        for stage in (self.batcher, self.delivery):
-            try:
-                stage.close()
-            except BaseException:  # noqa: BLE001 - the original error is the one reported
-                pass
 
     def _consume(self, lines: Iterable[bytes]) -> None:
         since_check = 0
@@ -319,9 +321,9 @@ class SenseWriter:
         if len(updates) >= UPDATE_HANDOFF:
             self._handoff(collection)
 
-    def _reject(self, writer: StreamWriter, entity_id, problems) -> None:
-        self.read_counts.rejected[writer.key] += 1
-        self.rejections.reject(writer.collection, writer.key, writer.position, entity_id, problems)
+    def _reject(self, reader: StreamReader, entity_id, problems) -> None:
+        self.read_counts.rejected[reader.key] += 1
+        self.rejections.reject(reader.collection, reader.key, reader.position, entity_id, problems)
 
     def _side_record(self, key: StreamKey, record: dict) -> None:
         self.side_positions[key] += 1

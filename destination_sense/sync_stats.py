@@ -25,14 +25,14 @@ class EntityStats:
 
 
 class SyncStats:
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, token_counter: Callable[[], int] = lambda: 0):
         self.by_entity: Dict[str, EntityStats] = {e.collection: EntityStats() for e in ENTITIES}
         self.lock = threading.Lock()
         self.clock = clock
         self.started = clock()
         self._last_progress = self.started
         self._last_sent = 0
-        self.token_counter: Callable[[], int] = lambda: 0
+        self.token_counter = token_counter
 
     @property
     def token_requests(self) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 from destination_sense.catalog import StreamKey
+from destination_sense.pipeline import StateMarker
 
 
 def state_scope(state: Dict[str, Any]) -> Optional[StreamKey]:
@@ -27,19 +28,6 @@ def state_scope(state: Dict[str, Any]) -> Optional[StreamKey]:
         descriptor = (state.get("stream") or {}).get("stream_descriptor") or {}
         return (descriptor.get("namespace") or None, descriptor.get("name") or "")
     return None
-
-
-@dataclass
-class StateMarker:
-    """A STATE waiting in the delivery queue behind the batches holding its records."""
-
-    state: Dict[str, Any]
-    scope: Optional[StreamKey]
-    received: int
-    rejected_while_reading: int
-    sequence: int
-    #: last position read per stream when the state arrived; None: every rejection so far belongs here
-    positions: Optional[Mapping[StreamKey, int]] = None
 
 
 @dataclass

@@ -1,5 +1,11 @@
 """``destination-sense write``: one whole sync, from stdin to Sense, without the Airbyte CDK.
 
+This is the write path's composition root: ``write_lines`` builds the statistics, the rejection
+policy, the client, the delivery and batching stages and the reader, passes each its collaborators
+and runs the stages for the length of the sync:
+
+    reader (this thread) → batching (compress, fill batches) → delivery (POST, echo states)
+
 The write path needs none of the CDK (importing it costs ~1.5 s per sync): the console script
 dispatches ``write`` here directly; ``spec``, ``check`` and ``discover`` go through the CDK entry point.
 """
@@ -14,15 +20,21 @@ import orjson
 
 from destination_sense import __version__
 from destination_sense.auth import TokenProvider
+from destination_sense.batcher import Batcher
+from destination_sense.byte_limits import ByteLimits
 from destination_sense.catalog import routes_from_catalog
 from destination_sense.config import SenseConfig
 from destination_sense.delivery import Delivery
 from destination_sense.errors import SenseError
+from destination_sense.gzip_batch import DEFAULT_LEVEL
 from destination_sense.http_client import SenseClient
 from destination_sense.output import ProtocolOutput
+from destination_sense.reader import Reader
+from destination_sense.rejections import Rejections
 from destination_sense.retry import RetryPolicy
 from destination_sense.side_streams import split_catalog
-from destination_sense.writer import SenseWriter
+from destination_sense.state_counts import DeliveryCounts
+from destination_sense.sync_stats import SyncStats
 
 
 def main(args: List[str]) -> int:
@@ -57,12 +69,11 @@ def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: 
     return SenseClient(config.api_url, tokens, policy=policy, log=log)
 
 
-
 def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: Iterable[bytes], output: ProtocolOutput) -> int:
     """Run a whole write; returns the process exit code (0 on success)."""
     secret = config.get("client_secret") if isinstance(config, Mapping) else None
     output.add_secret(secret if isinstance(secret, str) else None)
-    writer = None
+    reader = None
     started = time.monotonic()
     try:
         parsed = SenseConfig.from_mapping(config)
@@ -80,34 +91,36 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
         for line in side_routes.describe():
             output.info(line)
         client = None if parsed.dry_run else build_client(parsed, output)
-
-        def delivery_factory(stats, rejections, counts, limits):
-            return Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run, limits=limits)
-
-        writer = SenseWriter(parsed, routes, output, delivery_factory, side_routes=side_routes)
+        stats = SyncStats(token_counter=(lambda: client.tokens.requests_made) if client is not None else (lambda: 0))
+        rejections = Rejections(parsed.on_invalid_record, stats, output.warn)
+        counts = DeliveryCounts()
+        limits = ByteLimits(parsed.max_batch_bytes)
+        delivery = Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run, limits=limits)
+        batcher = Batcher(delivery, rejections, counts, parsed.batch_size, parsed.max_batch_bytes, DEFAULT_LEVEL, limits)
+        reader = Reader(parsed, routes, output, batcher, stats, rejections, side_routes=side_routes)
         if client is not None:
-            writer.stats.token_counter = lambda: client.tokens.requests_made
-            # Surface bad credentials before reading any input.
-            client.authenticate()
-        writer.run(lines)
+            client.authenticate()  # bad credentials surface before any input is read
+        with delivery, batcher:  # started in this order, closed in the reverse one
+            reader.run(lines)
+        for line in reader.summary_lines():
+            output.info(line)
         return 0
     except SenseError as exc:
-        _finish_after_failure(writer, output)
+        _summarise(reader, output)
         output.error(str(exc))
         output.trace_error(str(exc), exc.failure_type, exc)
         return 1
     except Exception as exc:  # noqa: BLE001 - reported as a system error trace
-        _finish_after_failure(writer, output)
+        _summarise(reader, output)
         message = f"Unexpected error after {time.monotonic() - started:.0f} s: {type(exc).__name__}: {exc}"
         output.error(message)
         output.trace_error(message, "system_error", exc)
         return 1
 
 
-def _finish_after_failure(writer: Optional[SenseWriter], output: ProtocolOutput) -> None:
-    """Deliver what was queued before the failure (its states may still be echoed), then summarise."""
-    if writer is None:
+def _summarise(reader: Optional[Reader], output: ProtocolOutput) -> None:
+    """After a failure: the summary of what was read and delivered before it."""
+    if reader is None:
         return
-    writer.close_after_failure()
-    for line in writer.summary_lines():
+    for line in reader.summary_lines():
         output.info(line)
