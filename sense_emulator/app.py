@@ -25,11 +25,10 @@ from urllib.parse import unquote
 
 import orjson
 
-from sense_api.entities import BY_COLLECTION, COLLECTIONS
-from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from sense_api.compiled_schema import compiled
+from sense_api.entities import BY_COLLECTION, COLLECTIONS
 from sense_api.formats import is_iso_date_time
-
+from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from sense_emulator import multipart
 from sense_emulator.auth import TokenStore, bearer_token, token_request
 from sense_emulator.config import MISSING_404, EmulatorConfig

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
+from sense_api.compiled_schema import compiled
 from sense_api.entities import BY_COLLECTION
 from sense_api.limits import MAX_BATCH_RECORDS
-from sense_api.compiled_schema import compiled
 
 Error = dict
 
