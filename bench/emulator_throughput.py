@@ -25,6 +25,7 @@ import requests
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from sense_api.entities import load_schema  # noqa: E402
+from sense_api.field_types import base_type  # noqa: E402
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS  # noqa: E402
 from sense_emulator.testing import start_emulator  # noqa: E402
 
@@ -33,8 +34,7 @@ WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo li
 
 
 def _value(rng: random.Random, name: str, prop: dict):
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    base = next(t for t in types if t != "null")
+    base = base_type(prop)
     fmt = prop.get("format")
     if base == "string":
         if fmt == "date":

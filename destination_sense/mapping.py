@@ -16,14 +16,13 @@ from importlib import resources
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from destination_sense.errors import ConfigError
+from destination_sense.normalize import CDC_DELETED_FIELD  # carried over, so CDC deletes still become is_deleted
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression, describe
 from sense_api.entities import Entity, entity_for_name, squash_name, valid_names
 
 #: The presets ``source_preset`` accepts; ``none`` means records already have Sense's shape.
 PRESETS: Tuple[str, ...] = ("none", "bullhorn", "greenhouse", "lever", "ashby", "workable")
 DEFAULT_PRESET = "none"
-#: Carried over from the source record when present, so CDC deletes still become ``is_deleted``.
-CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 
 
 class StreamMapping:
@@ -192,9 +191,7 @@ def build_mappings(preset: Optional[str] = DEFAULT_PRESET, overrides: Any = None
     are sent as they are. Raises ``ConfigError`` naming preset, stream and field for anything wrong.
     """
     name = DEFAULT_PRESET if preset in (None, "") else preset
-    if not isinstance(name, str) or name not in PRESETS:
-        raise ConfigError(f"Unknown source_preset {name!r}; valid presets: {', '.join(PRESETS)}.")
-    document = load_preset(name)
+    document = load_preset(name)  # raises for an unknown preset
     merged = _merge(name, document, _parse_overrides(overrides))
     table = MappingTable()
     for stream, entry in merged.items():

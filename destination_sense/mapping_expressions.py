@@ -34,7 +34,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Tuple
 
-from destination_sense.normalize import CoercionError, to_date, to_datetime
+from destination_sense.normalize import CoercionError, format_datetime, to_date, to_datetime
 
 
 class _Missing:
@@ -181,11 +181,6 @@ def compile_path(text: str) -> Getter:
 
 # ---------------------------------------------------------------- conversions
 
-def _iso(dt: datetime) -> str:
-    timespec = "seconds" if dt.microsecond == 0 else ("milliseconds" if dt.microsecond % 1000 == 0 else "microseconds")
-    return dt.isoformat(timespec=timespec)
-
-
 def _number(value: Any) -> Any:
     cls = value.__class__
     if cls is int or cls is float:
@@ -207,7 +202,7 @@ def _epoch(divisor: float) -> Callable[[Any], Any]:
         if number is None or isinstance(value, bool):
             return value
         try:
-            return _iso(datetime.fromtimestamp(number / divisor, tz=timezone.utc))
+            return format_datetime(datetime.fromtimestamp(number / divisor, tz=timezone.utc))
         except (OverflowError, OSError, ValueError):
             return value
 

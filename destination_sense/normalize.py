@@ -27,8 +27,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sense_api.entities import Entity
+from sense_api.field_types import base_type
 from sense_api.formats import is_iso_date, is_iso_date_time
 
+#: The Airbyte CDC column holding the deletion time; set, the record becomes ``is_deleted``.
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 META_PREFIXES = ("_airbyte_", "_ab_")
 EPOCH_UNITS = {"seconds": 1.0, "milliseconds": 1000.0}
@@ -100,7 +102,8 @@ def _digits_as_date(text: str, epoch_unit: str) -> datetime:
     return _epoch_to_datetime(int(text), epoch_unit)
 
 
-def _format_datetime(dt: datetime) -> str:
+def format_datetime(dt: datetime) -> str:
+    """ISO 8601 with the offset (UTC when none), and only as many fraction digits as the value has."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     timespec = "seconds" if dt.microsecond == 0 else ("milliseconds" if dt.microsecond % 1000 == 0 else "microseconds")
@@ -122,17 +125,17 @@ def to_datetime(value: Any, epoch_unit: str = "reject") -> Any:
         if is_iso_date_time(value):
             if _OFFSET_RE.search(value):
                 return value if value[10] == "T" else value[:10] + "T" + value[11:]
-            return _format_datetime(_parse_iso(value))
+            return format_datetime(_parse_iso(value))
         if is_iso_date(value):
             return value + "T00:00:00+00:00"
         stripped = value.strip()
         if _INT_RE.match(stripped):
-            return _format_datetime(_digits_as_date(stripped, epoch_unit))
+            return format_datetime(_digits_as_date(stripped, epoch_unit))
         if not stripped:
             return None
-        return _format_datetime(_parse_iso(stripped))
+        return format_datetime(_parse_iso(stripped))
     if cls is int or cls is float:
-        return _format_datetime(_epoch_to_datetime(value, epoch_unit))
+        return format_datetime(_epoch_to_datetime(value, epoch_unit))
     raise CoercionError(f"expected a date-time, got {_type_name(value)}")
 
 
@@ -283,13 +286,8 @@ def to_string_array(value: Any) -> Any:
     raise CoercionError(f"expected an array of strings, got {_type_name(value)}")
 
 
-def _base_type(prop: dict) -> str:
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    return next(t for t in types if t != "null")
-
-
 def _coercion_for(name: str, prop: dict, is_reference: bool, epoch_unit: str = "reject") -> Callable[[Any], Any]:
-    base = _base_type(prop)
+    base = base_type(prop)
     if name == "id" or is_reference:
         return to_identifier
     if base == "string":
@@ -304,7 +302,7 @@ def _coercion_for(name: str, prop: dict, is_reference: bool, epoch_unit: str = "
 
 def _passes_as_is(name: str, prop: dict, is_reference: bool = False) -> Optional[type]:
     """The value class that needs no coercion nor check for this field (besides None), if any."""
-    base = _base_type(prop)
+    base = base_type(prop)
     if name == "id" or is_reference or "maxLength" in prop or "minLength" in prop:
         return None
     if base == "string" and not prop.get("format"):

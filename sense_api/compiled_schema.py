@@ -14,6 +14,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Tuple
 
+from sense_api.field_types import base_type, field_types
 from sense_api.formats import DATE_STRICT, DATE_TIME_STRICT, is_iso_date, is_iso_date_time
 
 Check = Callable[[object], Optional[str]]
@@ -64,9 +65,9 @@ def _type_name(value: object) -> str:
 
 
 def _compile_property(prop: dict) -> Check:
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    types = field_types(prop)
     nullable = "null" in types
-    base = next(t for t in types if t != "null")
+    base = base_type(prop)
     fmt = _FORMATS.get(prop.get("format", ""))
     max_len = prop.get("maxLength")
     min_len = prop.get("minLength")
@@ -139,11 +140,10 @@ _SIMPLE_CLASSES = {"string": (str,), "integer": (int,), "number": (int, float), 
 
 def _simple_classes(prop: dict) -> frozenset:
     """Classes of values that are valid for ``prop`` without calling its check (the fast path)."""
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     classes = set()
-    if "null" in types:
+    if "null" in field_types(prop):
         classes.add(type(None))
-    base = next(t for t in types if t != "null")
+    base = base_type(prop)
     has_rules = any(key in prop for key in ("format", "minLength", "maxLength"))
     if base in _SIMPLE_CLASSES and not (base == "string" and has_rules):
         classes.update(_SIMPLE_CLASSES[base])
@@ -156,9 +156,8 @@ def _column_check(prop: dict, check: Check) -> Callable[[list], bool]:
     Mostly C-level work (sets, map, one regular-expression match over the joined column); a False
     answer only means "look record by record".
     """
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    base = next(t for t in types if t != "null")
-    allowed = frozenset([type(None)] if "null" in types else [])
+    base = base_type(prop)
+    allowed = frozenset([type(None)] if "null" in field_types(prop) else [])
     if base == "array":
         item_cls = {"string": str, "integer": int, "number": float, "boolean": bool}[prop.get("items", {}).get("type", "string")]
         lists_ok = allowed | {list}
@@ -211,7 +210,7 @@ def _column_check(prop: dict, check: Check) -> Callable[[list], bool]:
 
 
 def _possible_classes(prop: dict) -> frozenset:
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    types = field_types(prop)
     classes = {type(None)} if "null" in types else set()
     for t in types:
         classes.update({"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
@@ -221,8 +220,7 @@ def _possible_classes(prop: dict) -> frozenset:
 
 def _is_plain(prop: dict) -> bool:
     """True when a value's class alone decides validity (no format, length or array rule)."""
-    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    return "array" not in types and not any(key in prop for key in ("format", "minLength", "maxLength"))
+    return "array" not in field_types(prop) and not any(key in prop for key in ("format", "minLength", "maxLength"))
 
 
 class CompiledSchema:
