@@ -28,7 +28,6 @@ class StreamRoute:
     key: StreamKey
     entity: Entity
     sync_mode: str
-    primary_key: Optional[List[List[str]]] = None
     mapping: Any = None  # a StreamMapping when a preset or override maps this stream
 
     @property
@@ -66,7 +65,7 @@ def routes_from_catalog(catalog: Mapping[str, Any], mappings: Optional[Mapping[s
         if mode not in supported_modes:
             bad_modes.append(f"'{stream_label(key)}' uses destination_sync_mode '{mode}'")
             continue
-        routes[key] = StreamRoute(key, entity, mode, configured.get("primary_key"), mapping)
+        routes[key] = StreamRoute(key, entity, mode, mapping)
     if unmapped:
         raise ConfigError(
             f"Stream(s) {', '.join(unmapped)} do not match a Sense entity. Name the stream (or set its "

@@ -1,9 +1,9 @@
-"""The Airbyte destination: spec, check and write, wired to the Sense client and the writer.
+"""The Airbyte destination's spec, check and discover, through the CDK.
 
-``spec`` and ``check`` go through the CDK's entrypoint. ``write`` reads stdin itself: record lines
-are parsed once with orjson instead of being turned into protocol objects, and STATE messages are
-echoed with every field they arrived with (the CDK's models drop fields they do not know, such as
-the platform's state ``id``).
+``spec`` and ``check`` go through the CDK's entrypoint. ``write`` never does (``destination_sense.run``
+dispatches it to ``destination_sense.sync``): record lines are parsed once with orjson instead of
+being turned into protocol objects, and STATE messages are echoed with every field they arrived
+with (the CDK's models drop fields they do not know, such as the platform's state ``id``).
 """
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from airbyte_cdk.destinations import Destination
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
-    AirbyteMessageSerializer,
     ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     DestinationSyncMode,
     Status,
@@ -31,7 +29,7 @@ from destination_sense.discover import destination_catalog
 from destination_sense.errors import ConfigError, SenseError, TransientError
 from destination_sense.output import ProtocolOutput
 from destination_sense.retry import RetryPolicy
-from destination_sense.sync import build_client, write_lines
+from destination_sense.sync import build_client
 from sense_api.entities import ENTITIES
 
 DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/sense"
@@ -80,27 +78,19 @@ class DestinationSense(Destination):
         except Exception as exc:  # noqa: BLE001 - check must answer, never crash
             return AirbyteConnectionStatus(status=Status.FAILED, message=f"Unexpected error: {type(exc).__name__}: {exc}")
 
-    # The CDK API, for in-process use: messages are re-serialised and go through the same path.
     def write(
         self,
         config: Mapping[str, Any],
         configured_catalog: ConfiguredAirbyteCatalog,
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterable[AirbyteMessage]:
-        catalog = ConfiguredAirbyteCatalogSerializer.dump(configured_catalog)
-        lines = (orjson.dumps(AirbyteMessageSerializer.dump(m)) for m in input_messages)
-        exit_code = write_lines(config, catalog, lines, ProtocolOutput())
-        if exit_code:
-            raise SystemExit(exit_code)
-        return iter(())
+        """Not used: ``write`` runs without the CDK (``destination_sense.run`` dispatches it to
+        ``destination_sense.sync``, which reads stdin and echoes STATE messages itself)."""
+        raise NotImplementedError("destination-sense write runs through destination_sense.sync, not the CDK")
 
     def run(self, args: List[str]) -> None:
         if args and args[0] == "discover":
             sys.exit(run_discover(self, args[1:]))
-        if args and args[0] == "write":
-            from destination_sense.sync import main
-
-            sys.exit(main(args[1:]))
         return super().run(args)
 
 
