@@ -1,4 +1,4 @@
-"""Pytest fixtures for a real PostgreSQL server (loaded by the repository's conftest.py).
+"""Pytest fixtures for a real PostgreSQL server (loaded by integration_tests/conftest.py).
 
 - ``postgres_server`` (session): one server from ``integration_tests.postgres_server``; the tests
   that use it are skipped, with the reason, only when none can be started on this machine.

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the Sense emulator (loaded by the repository's conftest.py).
+"""Pytest fixtures for the Sense emulator (loaded by integration_tests/conftest.py).
 
 - ``sense_emulator_server`` (session): one ``sense-emulator --port 0`` subprocess, the real
   console script of this interpreter's environment.

@@ -91,7 +91,7 @@ def test_not_mapped_reasons_name_real_unmapped_sense_fields(preset):
 
 def test_bullhorn_reads_only_what_the_source_ats_schemas_declare():
     """bullhorn's source is in this repository: its stream schemas are the catalog."""
-    schemas = Path(__file__).resolve().parent.parent / "source_ats" / "schemas"
+    schemas = Path(__file__).resolve().parents[2] / "source_ats" / "schemas"
     problems = []
     for stream, spec in load_preset("bullhorn")["streams"].items():
         schema = json.loads((schemas / f"{stream}.json").read_text())

@@ -17,7 +17,7 @@ from sense_api.compiled_schema import compiled
 from sense_api.entities import BY_COLLECTION
 from source_ats.streams import STREAM_ENTITY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE_SCHEMAS = ROOT / "source_ats" / "schemas"
 
 

@@ -6,7 +6,7 @@ import pytest
 from sense_api.entities import COLLECTIONS, ENTITIES, entity_for_name, reference_target
 from sense_api.schema_convert import convert_openapi
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference" / "sense-openapi.json"
+REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "sense-openapi.json"
 
 
 def test_sync_order_is_the_published_one():

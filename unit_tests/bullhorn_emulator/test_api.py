@@ -279,7 +279,7 @@ def test_compiled_projection_equals_the_reference_including_key_order(server):
     import yaml
 
     _, state = server
-    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "source_ats" / "manifest.yaml").read_text())
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "source_ats" / "manifest.yaml").read_text())
     specs = {s["$parameters"]["entity"]: s["$parameters"]["fields"] for s in manifest["streams"] if "$parameters" in s}
     for entity, rows in state.store.records.items():
         for fields_text in (specs[entity], "*", "id,*,address(city)" if "address" in state.fields[entity] else "*,id"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1] / "source_ats"
+ROOT = Path(__file__).resolve().parents[2] / "source_ats"
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
 
 

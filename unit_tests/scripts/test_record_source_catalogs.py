@@ -12,7 +12,7 @@ import yaml
 
 from unit_tests.recorded_catalogs import CATALOG_DIR, catalogs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
