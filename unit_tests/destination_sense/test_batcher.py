@@ -82,3 +82,56 @@ def test_batches_after_a_413_start_below_the_size_that_failed():
     batches = [b for b in delivery.items if isinstance(b, GzipBatch)]
     assert len(batches) > 1
     assert all(len(b.body()) <= 15_000 for b in batches)
+
+
+# ---------------------------------------------------------------- order between entities, with a fake delivery stage
+from destination_sense.pipeline import Updates  # noqa: E402
+
+
+def _leads(ids):
+    return [Item(orjson.dumps({"id": i}), i, (None, "leads"), n + 1) for n, i in enumerate(ids)]
+
+
+def test_a_flush_of_every_entity_closes_their_batches_in_the_published_order():
+    batcher, delivery = _batcher()
+    batcher.handle(Records("leads", _leads(["l1"])))
+    batcher.handle(Records("candidates", _items(0, 2)))
+    batcher.handle(Flush(None))
+    assert [b.collection for b in delivery.items] == ["candidates", "leads"]
+
+
+def test_a_flush_of_one_entity_leaves_the_others_open():
+    batcher, delivery = _batcher()
+    batcher.handle(Records("leads", _leads(["l1"])))
+    batcher.handle(Records("candidates", _items(0, 2)))
+    batcher.handle(Flush("leads"))
+    assert [b.collection for b in delivery.items] == ["leads"]
+    assert batcher.open["candidates"] is not None and len(batcher.open["candidates"].items) == 2
+
+
+def test_updates_go_after_the_open_batch_of_their_entity():
+    batcher, delivery = _batcher()
+    batcher.handle(Records("candidates", _items(0, 2)))
+    updates = Updates("candidates", _items(10, 1))
+    batcher.handle(updates)
+    assert isinstance(delivery.items[0], GzipBatch) and delivery.items[0].collection == "candidates"
+    assert delivery.items[1] is updates
+
+
+def test_a_record_too_large_for_any_batch_is_rejected_and_the_rest_is_batched():
+    from destination_sense.rejections import Rejections
+    from destination_sense.sync_stats import SyncStats
+
+    stats = SyncStats()
+    warnings = []
+    delivery = _Delivery()
+    counts = DeliveryCounts()
+    batcher = Batcher(delivery, Rejections("skip", stats, warnings.append), counts, max_records=500, max_bytes=2_000)
+    import random
+
+    noise = "%x" % random.Random(1).getrandbits(8 * 4_000)  # does not compress below 2,000 bytes
+    huge = Item(orjson.dumps({"id": "big", "x": noise}), "big", STREAM, 2)
+    batcher.handle(Records("candidates", [_items(0, 1)[0], huge, _items(5, 1)[0]]))
+    batcher.handle(Flush(None))
+    assert [i.entity_id for b in delivery.items for i in b.items] == ["0", "5"]
+    assert stats["candidates"].rejected == 1 and "id 'big'" in warnings[0] and "compressed" in warnings[0]

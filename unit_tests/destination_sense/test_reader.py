@@ -160,3 +160,85 @@ def test_state_delay_zero_flushes_at_every_state():
     code, states, logs, _ = _run(lines, state_delay_seconds=0)
     total = next(line for line in logs if line.startswith("total:"))
     assert code == 0 and " 3 requests" in total, total
+
+
+# ---------------------------------------------------------------- the reader alone, with a fake batching stage
+from destination_sense.catalog import routes_from_catalog  # noqa: E402
+from destination_sense.config import SenseConfig  # noqa: E402
+from destination_sense.errors import InvalidRecordError  # noqa: E402
+from destination_sense.pipeline import Flush, Records, StateMarker, Updates  # noqa: E402
+from destination_sense.reader import Reader  # noqa: E402
+from destination_sense.rejections import Rejections  # noqa: E402
+from destination_sense.sync_stats import SyncStats  # noqa: E402
+
+
+class _Batching:
+    """Stands in for the batching stage: keeps what it is handed, in order."""
+
+    def __init__(self, fail_on=None):
+        self.items = []
+        self.fail_on = fail_on
+
+    def submit(self, item):
+        if self.fail_on is not None and isinstance(item, self.fail_on):
+            raise RuntimeError("the batching stage failed")
+        self.items.append(item)
+
+
+def _reader(catalog=CATALOG, policy="skip", **options):
+    config = SenseConfig.from_mapping({"client_id": "id", "client_secret": "s", "dry_run": True, "on_invalid_record": policy, **options})
+    stats = SyncStats()
+    batching = _Batching()
+    warnings = []
+    reader = Reader(config, routes_from_catalog(catalog, config.mapping_table()), ProtocolOutput(io.BytesIO()), batching, stats,
+                    Rejections(policy, stats, warnings.append))
+    return reader, batching, stats, warnings
+
+
+def _kinds(items):
+    return [(type(item).__name__, getattr(item, "collection", None)) for item in items]
+
+
+def test_the_reader_hands_over_earlier_entities_first_then_the_state():
+    reader, batching, _, _ = _reader()
+    reader.run(iter([_record('{"id":9}', "leads"), _record('{"id":1}'), _record('{"id":2}'), STATE]))
+    kinds = _kinds(batching.items)
+    assert kinds[:3] == [("Records", "candidates"), ("Records", "leads"), ("StateMarker", None)], "published order: candidates before leads"
+    assert kinds[-1] == ("Flush", None) and batching.items[-1] == Flush(None), "the end flushes every entity"
+    assert [item.entity_id for item in batching.items[0].items] == ["1", "2"]
+
+
+def test_a_rejected_record_is_not_handed_over_and_counts_in_the_next_marker():
+    reader, batching, stats, warnings = _reader()
+    reader.run(iter([_record('{"id":1}'), _record('{"id":2,"custom_date1":"not a date"}'), _record('{"id":3}'), STATE]))
+    records = [item for item in batching.items if isinstance(item, Records)]
+    assert [i.entity_id for r in records for i in r.items] == ["1", "3"]
+    marker = next(item for item in batching.items if isinstance(item, StateMarker))
+    assert (marker.received, marker.rejected_while_reading) == (3, 1)
+    assert stats["candidates"].received == 3 and stats["candidates"].rejected == 1
+    assert any("record #2" in w and "id '2'" in w for w in warnings), warnings
+
+
+def test_partial_updates_are_handed_over_as_updates_without_the_id_in_the_body():
+    catalog = {"streams": [{"stream": {"name": "candidates", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+                            "sync_mode": "full_refresh", "destination_sync_mode": "update"}]}
+    reader, batching, _, _ = _reader(catalog)
+    reader.run(iter([_record('{"id":1,"first_name":"A"}'), STATE]))
+    update = batching.items[0]
+    assert isinstance(update, Updates) and update.collection == "candidates"
+    assert [orjson.loads(i.data) for i in update.items] == [{"first_name": "A"}] and update.items[0].entity_id == "1"
+
+
+def test_with_on_invalid_record_fail_the_first_rejection_stops_the_reader():
+    reader, batching, _, _ = _reader(policy="fail")
+    with pytest.raises(InvalidRecordError, match="record #2"):
+        reader.run(iter([_record('{"id":1}'), _record('{"id":2,"custom_date1":"not a date"}'), _record('{"id":3}')]))
+    assert [i.entity_id for r in batching.items if isinstance(r, Records) for i in r.items] == ["1"], \
+        "what was read before the failure is still handed over"
+
+
+def test_a_failing_stage_fails_the_reader_with_its_error():
+    reader, _, _, _ = _reader()
+    reader.batcher = _Batching(fail_on=StateMarker)
+    with pytest.raises(RuntimeError, match="batching stage failed"):
+        reader.run(iter([_record('{"id":1}'), STATE, _record('{"id":2}')]))
