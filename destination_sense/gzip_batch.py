@@ -49,7 +49,13 @@ class Item:
 
 
 class RecordTooLarge(ValueError):
-    pass
+    """A record that cannot fit even in an empty batch; the one wording of that rejection."""
+
+    def __init__(self, json_bytes: int, compressed: str, max_bytes: int):
+        super().__init__(
+            f"the record is {json_bytes:,} bytes of JSON and {compressed} bytes compressed, "
+            f"more than a whole request may hold ({max_bytes:,} bytes compressed)"
+        )
 
 
 def compressed_alone(data: bytes, level: int = DEFAULT_LEVEL) -> int:
@@ -64,10 +70,7 @@ def check_fits_alone(data: bytes, max_bytes: int, level: int = DEFAULT_LEVEL) ->
         return  # deflate never expands data by more than a few bytes per 16 KiB
     size = compressed_alone(data, level)
     if size > max_bytes:
-        raise RecordTooLarge(
-            f"the record is {len(data):,} bytes of JSON and {size:,} bytes compressed, "
-            f"more than a whole request may hold ({max_bytes:,} bytes compressed)"
-        )
+        raise RecordTooLarge(len(data), f"{size:,}", max_bytes)
 
 
 @dataclass
@@ -163,10 +166,7 @@ class GzipBatch:
                 raise AssertionError("a run that fitted uncompressed overflowed")
             self._comp = snapshot
             if not self.items and len(run) == 1:
-                raise RecordTooLarge(
-                    f"the record is {len(run[0].data):,} bytes of JSON and more than {len(chunk):,} bytes "
-                    f"compressed, more than a whole request may hold ({self.max_bytes:,} bytes compressed)"
-                )
+                raise RecordTooLarge(len(run[0].data), f"more than {len(chunk):,}", self.max_bytes)
             return False
         self._commit(chunk, len(data))
         for item, piece in zip(run, pieces):
