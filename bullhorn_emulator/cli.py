@@ -8,8 +8,9 @@ import sys
 import threading
 from typing import List, Optional
 
-from .data import DEFAULT_COUNTS
-from .server import Settings, make_server
+from bullhorn_emulator.config import Settings
+from bullhorn_emulator.data import DEFAULT_COUNTS
+from bullhorn_emulator.transport import make_server
 
 ENTITY_OPTIONS = {
     "CorporateUser": "corporate-users",

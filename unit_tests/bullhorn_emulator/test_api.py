@@ -9,7 +9,8 @@ import requests
 
 from bullhorn_emulator.data import DEFAULT_COUNTS, generate
 from bullhorn_emulator.query import QueryError, parse_fields, parse_order_by, parse_where
-from bullhorn_emulator.server import Settings, make_server
+from bullhorn_emulator.config import Settings
+from bullhorn_emulator.transport import make_server
 
 pytestmark = [pytest.mark.timeout(60)]
 

@@ -10,7 +10,8 @@ import requests
 
 from bullhorn_emulator import files, picklists
 from bullhorn_emulator.data import DEFAULT_COUNTS, ENTITY_FIELDS, generate
-from bullhorn_emulator.server import Settings, make_server
+from bullhorn_emulator.config import Settings
+from bullhorn_emulator.transport import make_server
 from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
 pytestmark = [pytest.mark.timeout(60)]
