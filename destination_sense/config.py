@@ -1,17 +1,18 @@
 """The connector's configuration: its Airbyte spec and the parsed, checked config object.
 
-The spec (names, defaults, bounds) lives here and only here; ``SenseConfig.from_mapping`` applies
-the same defaults and bounds to a user's config and raises ``ConfigError`` with an actionable
-message when a value is out of range.
+Each option is declared once, in ``CONNECTION_SPECIFICATION`` (type, default, bounds; the
+enumerations from the ``Literal`` types below): ``SenseConfig.from_mapping`` reads its defaults,
+bounds and allowed values from that same spec and raises ``ConfigError`` with an actionable message
+when a value is out of range.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
-from destination_sense.mapping import DEFAULT_PRESET, PRESETS, load_preset
+from destination_sense.mapping import DEFAULT_PRESET, PRESETS, build_mappings, load_preset
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
@@ -20,11 +21,15 @@ DEFAULT_FLUSH_INTERVAL_SECONDS = 300
 DEFAULT_RETRY_MAX_SECONDS = 300
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_STATE_DELAY_SECONDS = 5
-INVALID_RECORD_POLICIES = ("skip", "fail")
-UNREADABLE_LINE_POLICIES = ("fail", "skip")
-NON_FINITE_POLICIES = ("reject", "null")
+InvalidRecordPolicy = Literal["skip", "fail"]
+UnreadableLinePolicy = Literal["fail", "skip"]
+NonFinitePolicy = Literal["reject", "null"]
 #: How a number in a date or date-time field is read; "reject": numbers are not dates.
-EPOCH_UNITS = ("seconds", "milliseconds", "reject")
+EpochUnit = Literal["seconds", "milliseconds", "reject"]
+INVALID_RECORD_POLICIES = get_args(InvalidRecordPolicy)
+UNREADABLE_LINE_POLICIES = get_args(UnreadableLinePolicy)
+NON_FINITE_POLICIES = get_args(NonFinitePolicy)
+EPOCH_UNITS = get_args(EpochUnit)
 
 CONNECTION_SPECIFICATION = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -187,17 +192,17 @@ class SenseConfig:
     token_url: str = DEFAULT_TOKEN_URL
     batch_size: int = MAX_BATCH_RECORDS
     max_batch_bytes: int = MAX_BATCH_COMPRESSED_BYTES
-    flush_interval_seconds: float = DEFAULT_FLUSH_INTERVAL_SECONDS
-    on_invalid_record: str = "skip"
+    flush_interval_seconds: int = DEFAULT_FLUSH_INTERVAL_SECONDS
+    on_invalid_record: InvalidRecordPolicy = "skip"
     dry_run: bool = False
-    retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    retry_max_seconds: int = DEFAULT_RETRY_MAX_SECONDS
     source_preset: str = DEFAULT_PRESET
     mappings: Any = None
     max_retries: int = DEFAULT_MAX_RETRIES
-    epoch_unit: str = "reject"
-    non_finite_numbers: str = "reject"
-    on_unreadable_line: str = "fail"
-    state_delay_seconds: float = DEFAULT_STATE_DELAY_SECONDS
+    epoch_unit: EpochUnit = "reject"
+    non_finite_numbers: NonFinitePolicy = "reject"
+    on_unreadable_line: UnreadableLinePolicy = "fail"
+    state_delay_seconds: int = DEFAULT_STATE_DELAY_SECONDS
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -210,7 +215,11 @@ class SenseConfig:
                 raise ConfigError(f"'{name}' is required and must be a non-empty string.")
             return value.strip()
 
-        def integer(name: str, default: int, low: int, high: int) -> int:
+        props = CONNECTION_SPECIFICATION["properties"]
+
+        def integer(name: str) -> int:
+            """An integer option, with the spec's default and bounds."""
+            default, low, high = props[name]["default"], props[name]["minimum"], props[name]["maximum"]
             value = config.get(name, default)
             if value is None:
                 value = default
@@ -220,18 +229,17 @@ class SenseConfig:
                 raise ConfigError(f"'{name}' must be between {low} and {high}, got {value}.")
             return int(value)
 
-        props = CONNECTION_SPECIFICATION["properties"]
         api_url = text("api_url", DEFAULT_API_URL).rstrip("/")
         token_url = text("token_url", DEFAULT_TOKEN_URL)
         for name, url in (("api_url", api_url), ("token_url", token_url)):
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ConfigError(f"'{name}' must be an http(s) URL such as {props[name]['default']}, got {url!r}.")
-        policy = config.get("on_invalid_record", "skip") or "skip"
-        if policy not in INVALID_RECORD_POLICIES:
-            raise ConfigError(f"'on_invalid_record' must be one of {', '.join(INVALID_RECORD_POLICIES)}, got {policy!r}.")
-        def choice(name: str, allowed, default):
-            value = config.get(name) or default
+
+        def choice(name: str, default: Any = None):
+            """An enumerated option, with the spec's values and (unless given) default."""
+            allowed = props[name]["enum"]
+            value = config.get(name) or (default if default is not None else props[name]["default"])
             if value not in allowed:
                 raise ConfigError(f"'{name}' must be one of {', '.join(allowed)}, got {value!r}.")
             return value
@@ -246,23 +254,21 @@ class SenseConfig:
             client_secret=text("client_secret"),
             api_url=api_url,
             token_url=token_url,
-            batch_size=integer("batch_size", MAX_BATCH_RECORDS, 1, MAX_BATCH_RECORDS),
-            max_batch_bytes=integer("max_batch_bytes", MAX_BATCH_COMPRESSED_BYTES, props["max_batch_bytes"]["minimum"], MAX_BATCH_COMPRESSED_BYTES),
-            flush_interval_seconds=integer("flush_interval_seconds", DEFAULT_FLUSH_INTERVAL_SECONDS, 1, 3600),
-            on_invalid_record=policy,
+            batch_size=integer("batch_size"),
+            max_batch_bytes=integer("max_batch_bytes"),
+            flush_interval_seconds=integer("flush_interval_seconds"),
+            on_invalid_record=choice("on_invalid_record"),
             dry_run=dry_run,
-            retry_max_seconds=integer("retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS, 1, 86400),
+            retry_max_seconds=integer("retry_max_seconds"),
             source_preset=preset,
             mappings=config.get("mappings") or None,
-            max_retries=integer("max_retries", DEFAULT_MAX_RETRIES, 0, 20),
-            epoch_unit=choice("epoch_unit", EPOCH_UNITS, preset_unit),
-            non_finite_numbers=choice("non_finite_numbers", NON_FINITE_POLICIES, "reject"),
-            on_unreadable_line=choice("on_unreadable_line", UNREADABLE_LINE_POLICIES, "fail"),
-            state_delay_seconds=integer("state_delay_seconds", DEFAULT_STATE_DELAY_SECONDS, 0, 3600),
+            max_retries=integer("max_retries"),
+            epoch_unit=choice("epoch_unit", preset_unit),
+            non_finite_numbers=choice("non_finite_numbers"),
+            on_unreadable_line=choice("on_unreadable_line"),
+            state_delay_seconds=integer("state_delay_seconds"),
         )
 
     def mapping_table(self):
         """The compiled mappings (``ConfigError`` for an unknown preset or a bad override)."""
-        from destination_sense.mapping import build_mappings
-
         return build_mappings(self.source_preset, self.mappings)
