@@ -34,7 +34,9 @@ from typing import Any, Dict, List, Optional
 
 import requests
 
-BIN = Path(sys.executable).parent
+from bullhorn_emulator.testing import start_emulator
+from sense_demo.pipe import console_script
+
 STREAMS = [
     "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
     "job_submissions", "placements", "leads", "candidate_certifications", "appointments",
@@ -42,11 +44,6 @@ STREAMS = [
 ENTITIES = ["CorporateUser", "Candidate", "ClientContact", "ClientCorporation", "JobOrder", "JobSubmission",
             "Placement", "Lead", "CandidateCertification", "Appointment"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _script(name: str) -> str:
-    path = BIN / name
-    return str(path) if path.exists() else name
 
 
 def _proc_cpu(pid: int) -> float:
@@ -71,13 +68,8 @@ def catalog(sync_mode: str) -> Dict[str, Any]:
 
 class Emulator:
     def __init__(self, args: List[str]):
-        self.process = subprocess.Popen([_script("bullhorn-emulator"), "--port", "0", *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = (self.process.stdout.readline() if self.process.stdout else "").strip()
-        if not line.startswith("http://"):
-            self.process.kill()
-            raise RuntimeError(f"bullhorn-emulator did not start: {line!r}")
-        self.base_url = line
+        started = start_emulator(*args, stderr=subprocess.DEVNULL)
+        self.process, self.base_url = started.process, started.base_url
         self.http = requests.Session()
 
     def admin(self, action: str, payload: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -116,7 +108,7 @@ def read_once(emulator: Emulator, workdir: Path, sync_mode: str, page_size: int,
     catalog_path = workdir / f"catalog-{sync_mode}.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(catalog(sync_mode)))
-    cmd = [_script("source-ats"), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
+    cmd = [console_script("source-ats"), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
     if state is not None:
         state_path = workdir / "state.json"
         state_path.write_text(json.dumps(state))

@@ -1,111 +1,28 @@
 """Fixtures for the Bullhorn emulator and helpers to run the real `source-ats` console script.
 
-Loaded by the repository-root conftest.py (`pytest_plugins`). The emulator is a real subprocess
+Loaded by integration_tests/conftest.py; the emulator's launcher is ``bullhorn_emulator.testing``. The emulator is a real subprocess
 listening on a free loopback port; the connector is the installed `source-ats` console script.
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
-import requests
 
-from sense_demo.pipe import connector_env
+from bullhorn_emulator.testing import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, BullhornEmulator  # noqa: F401 (for the tests)
+from bullhorn_emulator.testing import start_emulator as start_bullhorn_emulator
+from sense_demo.pipe import connector_env, console_script
 from source_ats.streams import STREAM_ENTITY, STREAM_ORDER  # noqa: F401  (re-exported for the tests)
 
-EMULATOR_CLIENT_ID = "emulator-client-id"
-EMULATOR_CLIENT_SECRET = "emulator-client-secret-0001"
 EMULATOR_USERNAME = "api.user"
 EMULATOR_PASSWORD = "emulator-password-0001"
 EMULATOR_REFRESH_TOKEN = "emulator-refresh-token-0001"
-
-
-
-def _script(name: str) -> str:
-    """The console script installed next to the running interpreter (the project's venv)."""
-    candidate = Path(sys.executable).parent / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"console script {name!r} is not installed; run pip install -e '.[dev]'")
-    return found
-
-
-@dataclass
-class BullhornEmulator:
-    """A running bullhorn-emulator subprocess."""
-
-    process: subprocess.Popen
-    base_url: str
-    args: List[str] = field(default_factory=list)
-
-    @property
-    def auth_base_url(self) -> str:
-        return f"{self.base_url}/oauth"
-
-    @property
-    def rest_login_url(self) -> str:
-        return f"{self.base_url}/rest-services"
-
-    def admin(self, action: str, payload: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        response = requests.post(f"{self.base_url}/_admin/{action}", json=payload or {}, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def stats(self) -> Dict[str, Any]:
-        response = requests.get(f"{self.base_url}/_admin/stats", timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def new_refresh_token(self) -> str:
-        return self.admin("refresh-token")["refresh_token"]
-
-    def config(self, **overrides: Any) -> Dict[str, Any]:
-        """A connector config for this emulator (refresh-token auth unless overridden)."""
-        config: Dict[str, Any] = {
-            "client_id": EMULATOR_CLIENT_ID,
-            "client_secret": EMULATOR_CLIENT_SECRET,
-            "auth_base_url": self.auth_base_url,
-            "rest_login_url": self.rest_login_url,
-            "start_date": "2020-06-01T00:00:00Z",
-        }
-        if "refresh_token" not in overrides and "username" not in overrides:
-            config["refresh_token"] = self.new_refresh_token()
-        config.update(overrides)
-        return {k: v for k, v in config.items() if v is not None}
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                return self.process.wait(timeout=10)
-        return self.process.returncode
-
-
-def start_bullhorn_emulator(*args: str) -> BullhornEmulator:
-    """Start `bullhorn-emulator --port 0 ARGS` and wait for its base URL (first stdout line)."""
-    cmd = [_script("bullhorn-emulator"), "--port", "0", *args]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("http://127.0.0.1:"):
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        raise RuntimeError(f"bullhorn-emulator did not start: {line!r} {err[-2000:]!r}")
-    return BullhornEmulator(process=process, base_url=line, args=list(args))
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +118,7 @@ def run_source_ats(verb: str, config: Dict[str, Any], workdir: Path, catalog: Op
     fd, config_path = tempfile.mkstemp(prefix="config-", suffix=".json", dir=workdir)
     with os.fdopen(fd, "w") as handle:
         json.dump(config, handle)
-    cmd = [_script("source-ats"), verb]
+    cmd = [console_script("source-ats"), verb]
     if verb != "spec":
         cmd += ["--config", config_path]
     if catalog is not None:

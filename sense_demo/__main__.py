@@ -20,9 +20,10 @@ from typing import Dict, List
 
 import requests
 
-from sense_api.entities import ENTITIES
+from bullhorn_emulator.testing import start_emulator as start_bullhorn_emulator
 from destination_sense.mapping import build_mappings
-from sense_demo.pipe import SyncResult, console_script, run_sync
+from sense_api.entities import ENTITIES
+from sense_demo.pipe import SyncResult, run_sync
 from sense_emulator.testing import start_emulator
 from source_ats.streams import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 
@@ -30,15 +31,8 @@ TOUCHED = {"Candidate": 5, "Placement": 3, "JobOrder": 2}
 
 
 def start_bullhorn(seed: int, scale: float):
-    process = subprocess.Popen(
-        [console_script("bullhorn-emulator"), "--port", "0", "--seed", str(seed), "--scale", str(scale)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url.startswith("http"):
-        process.kill()
-        raise SystemExit("bullhorn-emulator did not start")
-    return process, base_url
+    emulator = start_bullhorn_emulator("--seed", str(seed), "--scale", str(scale), stderr=subprocess.DEVNULL)
+    return emulator.process, emulator.base_url
 
 
 def catalog(streams: List[str]) -> Dict:
