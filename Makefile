@@ -45,6 +45,7 @@ bench: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m sense_api.generate_schemas
+	$(BIN)/python -m source_ats.generate_schemas
 
 clean:
 	rm -rf $(VENV) $(PYAIRBYTE_VENV) build *.egg-info demo-output

@@ -72,6 +72,15 @@ def test_stream_definition(name):
     assert schema["properties"]["dateLastModified"]["type"] == "integer"
 
 
+def test_schema_files_are_what_make_schemas_generates_from_the_manifest():
+    from source_ats.generate_schemas import schema_files
+
+    expected = schema_files(MANIFEST)
+    assert sorted(expected) == sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
+    for name, text in expected.items():
+        assert (ROOT / "schemas" / name).read_text() == text, f"{name} is stale: run make schemas"
+
+
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
 def test_schema_files_equal_the_inline_schemas(name):
     on_disk = json.loads((ROOT / "schemas" / f"{name}.json").read_text())
