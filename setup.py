@@ -37,7 +37,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*", "sense_api*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*", "sense_api*", "console_scripts*"]),
     package_data={
         "destination_sense": ["presets/*.json", "*.json"],
         "sense_api": ["schemas/*.json"],

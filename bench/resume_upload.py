@@ -27,7 +27,8 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sense_demo.pipe import connector_env, console_script  # noqa: E402
+from console_scripts.finder import console_script  # noqa: E402
+from sense_demo.pipe import connector_env  # noqa: E402
 from sense_emulator.testing import start_emulator  # noqa: E402
 
 

@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Optional
 import requests
 
 from bullhorn_emulator.testing import start_emulator
-from sense_demo.pipe import console_script
+from console_scripts.finder import console_script
 
 STREAMS = [
     "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",

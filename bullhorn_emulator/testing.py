@@ -5,17 +5,15 @@ and returns a ``BullhornEmulator`` (URLs, admin calls, a connector config, ``sto
 """
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
 
 from bullhorn_emulator.config import Settings
+from console_scripts.finder import console_command
 
 EMULATOR_CLIENT_ID = Settings.client_id
 EMULATOR_CLIENT_SECRET = Settings.client_secret
@@ -23,11 +21,7 @@ EMULATOR_CLIENT_SECRET = Settings.client_secret
 
 def emulator_command() -> List[str]:
     """The ``bullhorn-emulator`` console script of the running interpreter's environment."""
-    candidate = Path(sys.executable).parent / "bullhorn-emulator"
-    if candidate.exists():
-        return [str(candidate)]
-    found = shutil.which("bullhorn-emulator")
-    return [found] if found else [sys.executable, "-m", "bullhorn_emulator.cli"]
+    return console_command("bullhorn-emulator", "bullhorn_emulator.cli")
 
 
 @dataclass

@@ -10,7 +10,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import orjson
 
-from sense_demo.pipe import connector_env, console_script
+from console_scripts.finder import console_script
+from sense_demo.pipe import connector_env
 
 DESTINATION = console_script("destination-sense")
 

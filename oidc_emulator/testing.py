@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import requests
 
+from console_scripts.finder import console_command
 from oidc_emulator.cli import CLIENTS_ENV
 
 
@@ -77,11 +76,7 @@ class OidcAdmin:
 
 def emulator_command() -> List[str]:
     """The ``oidc-emulator`` console script of the running interpreter's environment."""
-    candidate = Path(sys.executable).parent / "oidc-emulator"
-    if candidate.exists():
-        return [str(candidate)]
-    found = shutil.which("oidc-emulator")
-    return [found] if found else [sys.executable, "-m", "oidc_emulator"]
+    return console_command("oidc-emulator", "oidc_emulator")
 
 
 class OidcProcess:

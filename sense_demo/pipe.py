@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,17 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import orjson
 
-
-def console_script(name: str) -> str:
-    """The console script ``name`` installed next to the running interpreter (the project's venv),
-    else on PATH; the one place the demo, the tests and the benchmarks find a connector."""
-    candidate = Path(sys.executable).with_name(name)
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"console script {name!r} is not installed; run pip install -e '.[dev]'")
-    return found
+from console_scripts.finder import console_script
 
 
 @dataclass

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import requests
 
+from console_scripts.finder import console_command
 from sense_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL
 
 
@@ -139,15 +138,7 @@ class AdminClient:
 
 def emulator_command() -> List[str]:
     """The ``sense-emulator`` console script of the running interpreter's environment."""
-    bin_dir = Path(sys.executable).parent
-    for name in ("sense-emulator", "sense-emulator.exe"):
-        candidate = bin_dir / name
-        if candidate.exists():
-            return [str(candidate)]
-    found = shutil.which("sense-emulator")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "sense_emulator"]
+    return console_command("sense-emulator", "sense_emulator")
 
 
 class EmulatorProcess:

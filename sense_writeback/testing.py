@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,14 +21,12 @@ from typing import Dict, Iterable, List, Optional
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from console_scripts.finder import console_command
+
 
 def receiver_command() -> List[str]:
     """The ``sense-writeback`` console script of the running interpreter's environment."""
-    candidate = Path(sys.executable).parent / "sense-writeback"
-    if candidate.exists():
-        return [str(candidate)]
-    found = shutil.which("sense-writeback")
-    return [found] if found else [sys.executable, "-m", "sense_writeback"]
+    return console_command("sense-writeback", "sense_writeback")
 
 
 def sample_writeback(sense_id: str = "wb-1", writeback_type: str = "GENERIC_EVENT", **overrides) -> dict:
