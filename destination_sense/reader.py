@@ -35,6 +35,8 @@ from destination_sense.input_lines import UnreadableLine, guess_stream, read_mes
 from destination_sense.normalize import INT64_MAX, INT64_MIN, RecordNormalizer
 from destination_sense.output import ProtocolOutput
 from destination_sense.pipeline import Flush, Records, Stage, Updates
+from destination_sense.possible_values import STATS_KEY as VALUES_KEY
+from destination_sense.resume_upload import STATS_KEY as RESUMES_KEY
 from destination_sense.rejections import Rejections
 from destination_sense.state_counts import ReadCounts
 from destination_sense.sync_stats import SyncStats
@@ -221,12 +223,19 @@ class Reader:
     def _unreadable(self, line: bytes, reason: str, stream: Optional[StreamKey]) -> None:
         """A line that is no usable message: a rejected record of ``stream`` when known, else by ``on_unreadable_line``."""
         number = self.line_number
-        writer = self.streams.get(stream) if stream is not None else None
-        if writer is not None:
-            writer.position += 1
-            self.read_counts.received[writer.key] += 1
-            self.stats[writer.collection].received += 1
-            self._reject(writer, None, [(None, f"input line {number} {reason}")])
+        reader = self.streams.get(stream) if stream is not None else None
+        if reader is None and stream in self.side_positions:  # a possible-values or resume stream
+            self.side_positions[stream] += 1
+            self.read_counts.received[stream] += 1
+            collection = self._side_collection(stream)
+            self.stats[collection].received += 1
+            self._reject_side(collection, stream, self.side_positions[stream], None, [(None, f"input line {number} {reason}")])
+            return
+        if reader is not None:
+            reader.position += 1
+            self.read_counts.received[reader.key] += 1
+            self.stats[reader.collection].received += 1
+            self._reject(reader, None, [(None, f"input line {number} {reason}")])
             return
         message = f"Input line {number} {reason}: {line[:120]!r}"
         if self.config.on_unreadable_line == "fail":
@@ -250,52 +259,52 @@ class Reader:
     # ------------------------------------------------------------------
     def _record(self, record: dict, exact: bool = False) -> None:
         key = (record.get("namespace") or None, record["stream"])
-        writer = self.streams.get(key)
-        if writer is None:
+        reader = self.streams.get(key)
+        if reader is None:
             if key in self.side_positions:
-                self._side_record(key, record)
+                self._side_record(key, record, exact)
                 return
             raise ConfigError(f"Received a record for stream '{stream_label(key)}', which is not in the configured catalog.")
-        writer.position += 1
-        collection = writer.collection
+        reader.position += 1
+        collection = reader.collection
         if self.possible_values is not None and collection in self.possible_values.pending:
             self._submit_direct(self.possible_values.take(collection))  # possible values before the records
         self.read_counts.received[key] += 1
         self.stats[collection].received += 1
         data = record.get("data")
         if data.__class__ is not dict:
-            self._reject(writer, None, [(None, "the record has no data object")])
+            self._reject(reader, None, [(None, "the record has no data object")])
             return
         if exact:  # read by the exact parser: it may hold NaN, infinities or text that is not Unicode
             bad = unstorable_values(data, self.null_non_finite)
             if bad:
-                self._reject(writer, _id_of(data), bad)
+                self._reject(reader, _id_of(data), bad)
                 return
-        if writer.mapping is not None:
-            data = writer.mapping(data)
-        if writer.is_soft_delete:
+        if reader.mapping is not None:
+            data = reader.mapping(data)
+        if reader.is_soft_delete:
             data = {"id": data.get("id"), "is_deleted": True}
-        normalized, problems = writer.normalize(data)  # also validates: see RecordNormalizer
+        normalized, problems = reader.normalize(data)  # also validates: see RecordNormalizer
         entity_id = normalized.get("id")
         if problems:
-            self._reject(writer, entity_id if entity_id.__class__ is str else None, problems)
+            self._reject(reader, entity_id if entity_id.__class__ is str else None, problems)
             return
-        if writer.is_update:
+        if reader.is_update:
             del normalized["id"]  # in the URL, not the body
         try:
             serialized = orjson.dumps(normalized)
         except TypeError:  # an integer beyond 64 bits in a field that is not an id (only the exact parser reads those)
             fields = sorted(name for name, value in normalized.items() if _beyond_int64(value))
             problems = [(name, "is an integer beyond the 64-bit range Sense stores") for name in fields]
-            self._reject(writer, entity_id, problems or [(None, "cannot be serialised as JSON")])
+            self._reject(reader, entity_id, problems or [(None, "cannot be serialised as JSON")])
             return
-        if writer.is_update:
-            self._add_update(collection, Item(serialized, entity_id, key, writer.position))
+        if reader.is_update:
+            self._add_update(collection, Item(serialized, entity_id, key, reader.position))
             return
         try:
             check_fits_alone(serialized, self.config.max_batch_bytes, self.level)
         except RecordTooLarge as exc:
-            self._reject(writer, entity_id, [(None, str(exc))])
+            self._reject(reader, entity_id, [(None, str(exc))])
             return
         if self.pending_updates[collection]:
             self._handoff_updates(collection)
@@ -303,9 +312,9 @@ class Reader:
         if not pending and self.oldest[collection] is None:
             self.oldest[collection] = self.clock()
         refs = ()
-        if writer.backward_refs:
-            refs = tuple((target, value) for field, target in writer.backward_refs if (value := normalized.get(field)))
-        pending.append(Item(serialized, entity_id, key, writer.position, refs))
+        if reader.backward_refs:
+            refs = tuple((target, value) for field, target in reader.backward_refs if (value := normalized.get(field)))
+        pending.append(Item(serialized, entity_id, key, reader.position, refs))
         size = self.pending_bytes[collection] + len(serialized)
         self.pending_bytes[collection] = size
         if size >= HANDOFF_BYTES or len(pending) >= self.config.batch_size:
@@ -325,16 +334,30 @@ class Reader:
         self.read_counts.rejected[reader.key] += 1
         self.rejections.reject(reader.collection, reader.key, reader.position, entity_id, problems)
 
-    def _side_record(self, key: StreamKey, record: dict) -> None:
+    def _side_record(self, key: StreamKey, record: dict, exact: bool = False) -> None:
         self.side_positions[key] += 1
         position = self.side_positions[key]
         self.read_counts.received[key] += 1
+        data = record.get("data")
+        if exact and data.__class__ is dict:  # read by the exact parser: NaN, infinities, text that is not Unicode
+            bad = unstorable_values(data, self.null_non_finite)
+            if bad:
+                collection = self._side_collection(key)
+                self.stats[collection].received += 1
+                self._reject_side(collection, key, position, _id_of(data), bad)
+                return
         if self.possible_values is not None and key in self.possible_values.routes:
             self.possible_values.add(key, position, record.get("data"))
         elif self.resumes.add(key, position, record):
             self._handoff("candidates")  # the candidates received before (upserts or updates) go first
             if self.resumes.full:
                 self._submit_direct(self.resumes.take())
+
+    def _side_collection(self, key: StreamKey) -> str:
+        """The statistics row (and rejection key) of a side stream."""
+        if self.possible_values is not None and key in self.possible_values.routes:
+            return VALUES_KEY
+        return RESUMES_KEY
 
     def _reject_side(self, collection: str, key: StreamKey, position: int, record_id, problems) -> None:
         self.read_counts.rejected[key] += 1
@@ -345,15 +368,21 @@ class Reader:
             self.batcher.submit(item)
 
     def _state(self, state: dict) -> None:
-        """Hand over what came before the state, then the state; batches stay open (see the module doc)."""
+        """Hand over what came before the state, then the state; batches stay open (see the module doc).
+
+        Everything the reader holds goes first, side streams included: the possible-values PUTs and
+        resume uploads waiting here are delivered before the state is echoed. The marker carries the
+        position of every stream, side streams too, so that a rejection found while delivering is
+        counted in the first state after its record (see ``state.DeliveryCounts``).
+        """
         if self.config.state_delay_seconds <= 0:
             self._flush_all()
         else:
-            for entity in ENTITIES:  # the published order
-                self._handoff(entity.collection)
+            self._hand_over_all()
             if self.state_waiting_since is None:
                 self.state_waiting_since = self.clock()
-        positions = {key: writer.position for key, writer in self.streams.items()}
+        positions = {key: reader.position for key, reader in self.streams.items()}
+        positions.update(self.side_positions)
         self.batcher.submit(self.read_counts.marker(state, positions))
 
     # ------------------------------------------------------------------
@@ -382,15 +411,22 @@ class Reader:
             self.pending_updates[collection] = []
             self.batcher.submit(Updates(collection, updates))
 
-    def _flush_all(self) -> None:
+    def _hand_over_all(self) -> None:
+        """Hand everything the reader holds to batching: possible values (before the records of
+        their entity), each entity's records in the published order, then the resume uploads (after
+        the candidates they belong to)."""
         if self.possible_values is not None:
             self._submit_direct(self.possible_values.take())
         for entity in ENTITIES:  # the published order
             self._handoff(entity.collection)
-            self.oldest[entity.collection] = None
-        self.state_waiting_since = None
         if self.resumes is not None:
             self._submit_direct(self.resumes.take())
+
+    def _flush_all(self) -> None:
+        self._hand_over_all()
+        for entity in ENTITIES:
+            self.oldest[entity.collection] = None
+        self.state_waiting_since = None
         self.batcher.submit(Flush(None))
 
     def _flush_aged(self) -> None:
