@@ -12,6 +12,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from destination_sense import possible_values, resume_upload
 from destination_sense.catalog import StreamKey
+from destination_sense.mapping import load_preset
 
 
 @dataclass
@@ -31,8 +32,6 @@ class SideRoutes:
 
 def split_catalog(catalog: Mapping[str, Any], preset_name: str, table: Any, epoch_unit: str = "reject") -> Tuple[Dict[str, Any], SideRoutes]:
     """(the catalog without the side streams, their routes)."""
-    from destination_sense.mapping import load_preset
-
     preset = load_preset(preset_name or "none")
     routes = SideRoutes(
         possible_values.routes_from_catalog(catalog, preset_name, preset, table),

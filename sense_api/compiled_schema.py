@@ -14,6 +14,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Tuple
 
+from sense_api.entities import load_schema
 from sense_api.field_types import base_type, field_types
 from sense_api.formats import DATE_STRICT, DATE_TIME_STRICT, is_iso_date, is_iso_date_time
 
@@ -401,7 +402,5 @@ def compiled(collection: str) -> CompiledSchema:
     """The compiled validator of a collection (cached)."""
     schema = _COMPILED.get(collection)
     if schema is None:
-        from sense_api.entities import load_schema
-
         schema = _COMPILED[collection] = CompiledSchema(load_schema(collection))
     return schema

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from sense_api.entities import ENTITIES
+
 DATE_OR_DATE_TIME = "date-or-date-time"
 _KEPT_KEYWORDS = ("format", "maxLength", "minLength")
 
@@ -46,7 +48,5 @@ def convert_component(name: str, component: Dict[str, Any]) -> Dict[str, Any]:
 
 def convert_openapi(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     """Return ``{collection: json_schema}`` for every entity of the registry."""
-    from sense_api.entities import ENTITIES
-
     components = document["components"]["schemas"]
     return {entity.collection: convert_component(entity.name, components[entity.name]) for entity in ENTITIES}

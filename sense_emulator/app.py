@@ -30,6 +30,7 @@ from sense_api.entities import BY_COLLECTION, COLLECTIONS
 from sense_api.formats import is_iso_date_time
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from sense_emulator import multipart
+from sense_emulator.admin import Admin
 from sense_emulator.auth import TokenStore, bearer_token, token_request
 from sense_emulator.config import MISSING_404, EmulatorConfig
 from sense_emulator.decoding import Body, DecodeError, Decoder
@@ -104,8 +105,6 @@ class App:
         for collection in COLLECTIONS:
             compiled(collection)  # compile every validator up front
             self.references.preload(collection, self.store.ids(collection))
-        from sense_emulator.admin import Admin
-
         self.admin = Admin(self)
 
     def close(self) -> None:
