@@ -113,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     bases = {name: choose_base(name, args.base) for name in args.images}
     missing = [name for name, base in bases.items() if base is None]
     if missing:
-        print(
-            f"cannot build {', '.join(missing)}: no base image (the pinned base cannot be pulled and no stand-in exists; "
-            "make one with scripts/build_stand_in_base.sh)",
-            file=sys.stderr,
-        )
+        why = {
+            "auto": "the pinned base cannot be pulled and no stand-in exists; make one with scripts/build_stand_in_base.sh",
+            "pinned": "the pinned base cannot be pulled",
+            "stand-in": "no stand-in exists; make one with scripts/build_stand_in_base.sh",
+        }[args.base]
+        print(f"cannot build {', '.join(missing)}: no base image ({why})", file=sys.stderr)
         return UNAVAILABLE
     if "destination-sense" in bases:
         prepare_wheels()
