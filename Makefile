@@ -7,12 +7,16 @@ STAMP := $(VENV)/.installed
 PYAIRBYTE_VENV ?= .venv-pyairbyte
 PYAIRBYTE_STAMP := $(PYAIRBYTE_VENV)/.installed
 
-.PHONY: install test unit integration demo bench schemas clean test-pyairbyte
+.PHONY: install test unit integration demo bench schemas clean test-pyairbyte image image-test
 
+# First use: a virtualenv and the project in it (a minute or two; pip reports each step).
 $(STAMP): setup.py
+	@echo "==> Creating $(VENV) and installing the project into it (first use only)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	-$(BIN)/pip uninstall --quiet --yes destination-sense 2>/dev/null  # the distribution's name before 0.1.0's rename
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	@echo "==> Installed; the console scripts are in $(BIN) (source $(BIN)/activate to use them by name)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +34,7 @@ integration: $(STAMP)
 $(PYAIRBYTE_STAMP): setup.py requirements-pyairbyte.txt
 	$(PYTHON) -m venv $(PYAIRBYTE_VENV)
 	$(PYAIRBYTE_VENV)/bin/pip install --quiet --upgrade pip
+	-$(PYAIRBYTE_VENV)/bin/pip uninstall --quiet --yes destination-sense 2>/dev/null
 	$(PYAIRBYTE_VENV)/bin/pip install --quiet -e '.[dev]' -r requirements-pyairbyte.txt
 	touch $(PYAIRBYTE_STAMP)
 
@@ -39,6 +44,15 @@ test-pyairbyte: $(STAMP) $(PYAIRBYTE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m sense_demo
+
+# Connector images (needs a Docker daemon): the pinned bases, else the stand-ins of
+# scripts/build_stand_in_base.sh; BASE=pinned or BASE=stand-in forces one. See README "Docker images".
+image: $(STAMP)
+	$(BIN)/python scripts/build_images.py --base $(or $(BASE),auto)
+
+# Builds the images and runs them against the emulators; skips (with the reason) without a daemon or a base.
+image-test: $(STAMP)
+	$(BIN)/python -m pytest -m image integration_tests/test_images.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,4 +1,8 @@
-"""destination-sense: Airbyte connectors and emulators for the Sense partner API."""
+"""airbyte-destination-sense: Airbyte connectors and emulators for the Sense partner API.
+
+The distribution is named as Airbyte names its connectors' PyPI packages (``airbyte-<connector>``, the
+name metadata.yaml gives under remoteRegistries.pypi); the console script and image are ``destination-sense``.
+"""
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
@@ -31,7 +35,7 @@ TEST_REQUIREMENTS = [
 ]
 
 setup(
-    name="destination-sense",
+    name="airbyte-destination-sense",
     version="0.1.0",
     description="Airbyte destination for the Sense partner API, a Bullhorn source, and local emulators of both APIs.",
     author="Sense connectors contributors",

@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from destination_sense.errors import ConfigError
 from sense_api.entities import Entity, entity_for_name, valid_names
+from destination_sense.mapping import PRESETS
 
 StreamKey = Tuple[Optional[str], str]  # (namespace, name)
 
@@ -67,9 +68,12 @@ def routes_from_catalog(catalog: Mapping[str, Any], mappings: Optional[Mapping[s
             continue
         routes[key] = StreamRoute(key, entity, mode, mapping)
     if unmapped:
+        presets = ", ".join(name for name in PRESETS if name != "none")
         raise ConfigError(
-            f"Stream(s) {', '.join(unmapped)} do not match a Sense entity. Name the stream (or set its "
-            f"destination_object_name) after one of: {valid_names()} (singular, plural, any case, with -, _ or spaces)."
+            f"Stream(s) {', '.join(unmapped)} do not match a Sense entity. In the config, set source_preset to the source's "
+            f"preset ({presets}) or map the stream in mappings (the way to do it from PyAirbyte or any runner without "
+            f"destination_object_name); or name the stream (or set its destination_object_name) after one of: "
+            f"{valid_names()} (singular, plural, any case, with -, _ or spaces)."
         )
     if bad_modes:
         raise ConfigError(f"Unsupported sync mode: {'; '.join(bad_modes)}. Supported: {', '.join(supported_modes)}.")

@@ -1,19 +1,14 @@
-"""Console entry point: ``destination-sense spec|check|discover|write``.
+"""Console entry point: ``destination-sense spec|check|discover|write`` (see ``destination_sense.cli``).
 
-``write`` is dispatched without importing the Airbyte CDK (see ``destination_sense.sync``).
+No command imports the Airbyte CDK.
 """
 import sys
 
 
 def run() -> None:
-    args = sys.argv[1:]
-    if args and args[0] == "write":
-        from destination_sense.sync import main
+    from destination_sense.cli import main
 
-        sys.exit(main(args[1:]))
-    from destination_sense.destination import DestinationSense
-
-    DestinationSense().run(args)
+    sys.exit(main(sys.argv[1:]))
 
 
 if __name__ == "__main__":

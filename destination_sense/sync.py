@@ -7,16 +7,13 @@ and runs the stages for the length of the sync:
     reader (this thread) → batching (compress, fill batches) → delivery (POST, echo states)
 
 The write path needs none of the CDK (importing it costs ~1.5 s per sync): the console script
-dispatches ``write`` here directly; ``spec``, ``check`` and ``discover`` go through the CDK entry point.
+dispatches ``write`` here (``destination_sense.cli``); no command imports the CDK.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from typing import Any, Iterable, List, Mapping, Optional
 
-import orjson
 
 from destination_sense import __version__
 from destination_sense.auth import TokenProvider
@@ -38,26 +35,10 @@ from destination_sense.sync_stats import SyncStats
 
 
 def main(args: List[str]) -> int:
-    """``write --config CONFIG --catalog CATALOG`` with the Airbyte protocol on stdin."""
-    parser = argparse.ArgumentParser(prog="destination-sense write")
-    parser.add_argument("--config", required=True, help="path to the JSON configuration file")
-    parser.add_argument("--catalog", required=True, help="path to the configured catalog JSON file")
-    parsed = parser.parse_args(args)
-    output = ProtocolOutput()
-    try:
-        with open(parsed.config, "rb") as f:
-            config = orjson.loads(f.read())
-        with open(parsed.catalog, "rb") as f:
-            catalog = orjson.loads(f.read())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        output.trace_error(f"Could not read the config or catalog file: {exc}", "config_error", exc)
-        return 1
-    if not isinstance(config, dict) or not isinstance(catalog, dict):
-        output.trace_error("The config and the catalog must be JSON objects.", "config_error")
-        return 1
-    exit_code = write_lines(config, catalog, sys.stdin.buffer, output)
-    sys.stdout.flush()
-    return exit_code
+    """``write --config CONFIG --catalog CATALOG`` with the Airbyte protocol on stdin (see ``destination_sense.cli``)."""
+    from destination_sense.cli import main as cli_main
+
+    return cli_main(["write", *args])
 
 
 def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: Optional[RetryPolicy] = None) -> SenseClient:

@@ -60,3 +60,17 @@ def test_bullhorn_preset_maps_source_ats_records(sense_emulator, tmp_path):
     assert candidate["custom_text1"] == "east" and candidate["is_deleted"] is False
     assert candidate["date_added"].startswith("2023-11-14T22:13:20")
     assert sense_emulator.admin.dangling()["total"] == 0
+
+
+def test_a_refresh_is_written_as_upserts(sense_emulator, tmp_path):
+    """metadata.yaml says supportsRefreshes: a refresh's catalog carries generation ids; every record is upserted."""
+    _seed(sense_emulator, tmp_path, count=3)
+    refresh = configured_stream("candidates", generation_id=4, minimum_generation_id=4, sync_id=17)
+    messages = [record("candidates", {"id": i, "first_name": f"Again{i}", "last_name": f"Last{i}"}) for i in (1, 2, 7)] + [global_state(2)]
+    result = run_write(tmp_path, config_for(sense_emulator), catalog(refresh), messages)
+    assert result.returncode == 0, result.stdout[-2000:]
+    (state,) = result.states
+    assert state["destinationStats"]["recordCount"] == 3
+    stored = sense_emulator.admin.entities_by_id("candidates")
+    assert {stored[i]["first_name"] for i in ("1", "2", "7")} == {"Again1", "Again2", "Again7"}
+    assert stored["0"]["first_name"] == "First0"  # Sense has no truncate: records of earlier generations stay

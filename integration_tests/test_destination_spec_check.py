@@ -73,8 +73,9 @@ def test_discover_prints_the_destination_catalog(tmp_path):
     assert raw["type"] == Type.DESTINATION_CATALOG.value
     # valid for the protocol models the CDK is built on (the CDK's own AirbyteMessage lacks this field)
     operations = Serializer(DestinationCatalog).load(raw["destination_catalog"]).operations
-    assert len(operations) == 32  # ten entities × three operations, possible values, resumes
+    assert len(operations) == 42  # ten entities × four operations, possible values, resumes
     by_key = {(op.object_name, op.sync_mode.value): op for op in operations}
+    assert by_key[("candidates", "append")].json_schema == by_key[("candidates", "append_dedup")].json_schema
     upsert = by_key[("candidates", "append_dedup")]
     assert upsert.matching_keys == [["id"]]
     assert "id" not in upsert.json_schema.get("required", [])
@@ -85,6 +86,26 @@ def test_discover_prints_the_destination_catalog(tmp_path):
     assert values.matching_keys == [["entity", "field_name"]]
     assert set(values.json_schema["properties"]) == {"entity", "field_name", "values"}
     assert by_key[("resumes", "append")].matching_keys == [["candidate_id", "resume_id"]]
+
+
+def test_discover_offers_date_or_date_time_fields_in_standard_json_schema(tmp_path):
+    from datetime import datetime
+
+    import jsonschema
+
+    result = run_command(tmp_path, "discover", {"client_id": "a", "client_secret": "b"})
+    (raw,) = result.messages
+    assert "date-or-date-time" not in result.stdout
+    operation = next(op for op in raw["destination_catalog"]["operations"] if (op["object_name"], op["sync_mode"]) == ("placements", "append"))
+    date_start = operation["json_schema"]["properties"]["date_start"]
+    assert date_start["anyOf"] == [{"format": "date"}, {"format": "date-time"}] and "format" not in date_start
+    checker = jsonschema.FormatChecker(["date"])
+    checker.checks("date-time", ValueError)(lambda value: not isinstance(value, str) or "T" in value and bool(datetime.fromisoformat(value)))
+    validator = jsonschema.Draft7Validator(date_start, format_checker=checker)
+    for value in ("2024-04-01", "2024-04-01T09:30:00Z", None):
+        assert validator.is_valid(value), value
+    for value in ("soon", "2024-13-01"):
+        assert not validator.is_valid(value), value
 
 
 def test_discover_with_an_unknown_preset_is_a_config_error(tmp_path):

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Build the connector images: airbyte/destination-sense:dev and airbyte/source-ats:dev (``make image``).
+
+Base images, in this order (``--base auto``, the default):
+  1. the digest-pinned bases named in ``Dockerfile`` and ``source_ats/Dockerfile`` (pulled if absent);
+  2. the stand-ins made by ``scripts/build_stand_in_base.sh`` (no Docker Hub needed).
+``--base pinned`` or ``--base stand-in`` forces one. The destination's wheels are fetched by this
+machine's pip into ``.image-wheels/`` and installed from there, so the build itself needs no network.
+
+Prints each image's size. Exit codes: 0 built, 1 a build failed, 3 no Docker daemon or no base image
+(the message says which; the image tests skip with it).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = {
+    # name: (Dockerfile, build context, tag, stand-in base)
+    "destination-sense": (ROOT / "Dockerfile", ROOT, "airbyte/destination-sense:dev", "sense-local/python-connector-base:stand-in"),
+    "source-ats": (ROOT / "source_ats" / "Dockerfile", ROOT / "source_ats", "airbyte/source-ats:dev", "sense-local/source-declarative-manifest:stand-in"),
+}
+WHEELS = ROOT / ".image-wheels"
+UNAVAILABLE = 3
+
+
+def pinned_base(dockerfile: Path) -> str:
+    match = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile.read_text(), re.MULTILINE)
+    if not match:
+        raise SystemExit(f"{dockerfile}: no 'ARG BASE_IMAGE=' line")
+    return match.group(1)
+
+
+def _docker(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def docker_problem() -> str | None:
+    """Why Docker cannot be used here, or None."""
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed"
+    try:
+        if _docker("info", timeout=20).returncode != 0:
+            return "no Docker daemon is reachable (docker info failed)"
+    except subprocess.TimeoutExpired:
+        return "no Docker daemon is reachable (docker info timed out)"
+    return None
+
+
+def has_image(ref: str) -> bool:
+    return _docker("image", "inspect", ref, timeout=60).returncode == 0
+
+
+def choose_base(name: str, mode: str) -> str | None:
+    dockerfile, _, _, stand_in = IMAGES[name]
+    pinned = pinned_base(dockerfile)
+    if mode in ("auto", "pinned"):
+        if has_image(pinned):
+            return pinned
+        try:
+            if _docker("pull", pinned, timeout=300).returncode == 0:
+                return pinned
+        except subprocess.TimeoutExpired:
+            pass
+        if mode == "pinned":
+            return None
+    return stand_in if has_image(stand_in) else None
+
+
+def prepare_wheels() -> None:
+    """The destination's wheels, fetched by this machine's pip (works offline from pip's cache)."""
+    shutil.rmtree(WHEELS, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELS), "-r", str(ROOT / "requirements-destination.txt")],
+        check=True,
+    )
+
+
+def build(name: str, base: str) -> str:
+    dockerfile, context, tag, _ = IMAGES[name]
+    args = ["build", "-q", "-t", tag, "-f", str(dockerfile), "--build-arg", f"BASE_IMAGE={base}"]
+    if name == "destination-sense":
+        args += ["--build-arg", "PIP_INSTALL_ARGS=--no-index --find-links ."]
+    result = _docker(*args, str(context), timeout=1800)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"building {tag} failed")
+    return tag
+
+
+def image_size(tag: str) -> int:
+    return int(_docker("image", "inspect", "-f", "{{.Size}}", tag).stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", choices=("auto", "pinned", "stand-in"), default="auto")
+    parser.add_argument("images", nargs="*", metavar="IMAGE", help=f"which images to build (default: all of {', '.join(IMAGES)})")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.images if name not in IMAGES]
+    if unknown:
+        parser.error(f"unknown image {', '.join(unknown)}; choose from {', '.join(IMAGES)}")
+    args.images = args.images or list(IMAGES)
+    problem = docker_problem()
+    if problem:
+        print(f"cannot build images: {problem}", file=sys.stderr)
+        return UNAVAILABLE
+    bases = {name: choose_base(name, args.base) for name in args.images}
+    missing = [name for name, base in bases.items() if base is None]
+    if missing:
+        why = {
+            "auto": "the pinned base cannot be pulled and no stand-in exists; make one with scripts/build_stand_in_base.sh",
+            "pinned": "the pinned base cannot be pulled",
+            "stand-in": "no stand-in exists; make one with scripts/build_stand_in_base.sh",
+        }[args.base]
+        print(f"cannot build {', '.join(missing)}: no base image ({why})", file=sys.stderr)
+        return UNAVAILABLE
+    if "destination-sense" in bases:
+        prepare_wheels()
+    for name, base in bases.items():
+        tag = build(name, base)
+        print(f"{tag}  {image_size(tag) / 1e6:.0f} MB  (base {base})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
