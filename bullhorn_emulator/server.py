@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import files, picklists
+from . import files, picklists, writes
 from .data import DEFAULT_COUNTS, ENTITY_FIELDS, Store, generate
 from .query import QueryError, parse_fields, parse_order_by, parse_where
 
@@ -490,7 +490,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         params: Dict[str, Any] = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         raw = self._body()
-        if self.command == "POST" and raw:
+        if self.command in ("POST", "PUT") and raw:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             try:
                 text = raw.decode("utf-8")
@@ -682,6 +682,9 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] == "meta" and len(parts) == 2:
             base = f"http://{self.headers.get('Host')}/rest-services/{st.settings.corp_token}/"
             return self._send(200, picklists.entity_meta(parts[1], params.get("fields"), base))
+        answer = writes.route(st.writes, self.command, parts, params, self._json_body)
+        if answer is not None:
+            return self._send(*answer)
         if parts[0] in ("entityFiles", "entity", "file") and len(parts) >= 3:
             return self._files(parts)
         if parts[0] == "ping":
@@ -738,6 +741,8 @@ class Handler(BaseHTTPRequestHandler):
                 {**a.file_attachment(), "sha256": hashlib.sha256(a.content()).hexdigest()}
                 for attached in st.attachments.values() for a in attached
             ]})
+        if action == "notes":
+            return self._send(200, st.writes.dump())
         if action == "issued-secrets":
             # Every credential the emulator knows or issued, so tests can prove none is logged.
             with st.lock:
@@ -754,6 +759,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise BadRequest("ids must be a list of integers")
             result = st.touch(str(params.get("entity")), _int_param(params, "count", 0), ids or None)
             return self._send(200, result)
+        if action == "write-faults":
+            try:
+                return self._send(200, st.writes.set_faults(_int_param(params, "status", 500), _int_param(params, "count", 1)))
+            except writes.WriteError as exc:
+                raise BadRequest(str(exc))
         if action == "expire-sessions":
             with st.lock:
                 n = len(st.sessions)
@@ -790,5 +800,6 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> E
     state = EmulatorState(settings)
     handler = type("BoundHandler", (Handler,), {"state": state, "timeout": settings.read_timeout})
     server = EmulatorServer((host, port), handler)
+    state.writes = writes.Writes(state)  # type: ignore[attr-defined]
     server.state = state  # type: ignore[attr-defined]
     return server

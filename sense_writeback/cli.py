@@ -43,11 +43,19 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--retention-days", type=float, help="prune write-backs older than this that every registered consumer is past (default 0: keep all)")
     serve.add_argument("--retention-interval", type=float, help="seconds between retention passes (default 3600)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default info")
+    from sense_writeback.forward.command import add_commands
+
+    add_commands(commands)
     return root
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = vars(parser().parse_args(argv))
+    namespace = parser().parse_args(argv)
+    if namespace.command != "serve":
+        from sense_writeback.forward.command import run
+
+        return run(namespace.command, namespace)
+    args = vars(namespace)
     command = args.pop("command")
     config_file = args.pop("config")
     try:
