@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
@@ -39,11 +40,24 @@ def _now() -> str:
 class Ledger:
     def __init__(self, store):
         self.store = store
+        self._stack = ExitStack()
+        self._conn = None
         ensure_schema(store)
         self._run(lambda c: [c.execute(s) for s in SCHEMA])
 
+    def _connection(self):
+        """One connection kept for the ledger (opened again after a failure)."""
+        if self._conn is None:
+            self._conn = self._stack.enter_context(self.store.reader())
+        return self._conn
+
+    def close(self) -> None:
+        self._stack.close()
+        self._conn = None
+
     def _run(self, work):
-        with self.store.reader() as conn:
+        conn = self._connection()
+        try:
             if self.store.kind == "postgres":
                 with conn.transaction():
                     return work(_Cursor(conn.cursor(), self.store.convert))
@@ -55,6 +69,9 @@ class Ledger:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        except Exception:
+            self.close()
+            raise
 
     # -- lease -----------------------------------------------------------------------------------
     def claim(self, owner: str, seconds: float) -> bool:

@@ -79,6 +79,7 @@ class Forwarder:
                     renewed = time.monotonic()
         finally:
             self.ledger.release(self.owner)
+            self.ledger.close()
 
     def _handle_until_done(self, wb) -> None:
         if self.ledger.finished(wb.seq):
@@ -185,6 +186,7 @@ class Forwarder:
                 if "already associated" not in exc.message:
                     raise
             done.append(target)
+        if plan.associations:  # one write for all; after a crash, "already associated" covers the rest
             self.ledger.association_done(wb.sense_id, done)
         detail = "; ".join(["attached: " + ", ".join(f"{e} {i}" for e, i in [("person", plan.body["personReference"]["id"])] + list(plan.associations))]
                            + (["not attached: " + "; ".join(plan.skipped)] if plan.skipped else []))
