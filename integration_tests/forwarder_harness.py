@@ -38,8 +38,10 @@ def notes(emulator) -> List[dict]:
     return requests.get(f"{emulator.base_url}/_admin/notes", timeout=30).json()["notes"]
 
 
-def forward_env(refresh_token: str) -> Dict[str, str]:
+def forward_env(refresh_token: str, database_url: Optional[str] = None) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENSE_WRITEBACK_")}
+    if database_url:
+        env["SENSE_WRITEBACK_DATABASE_URL"] = database_url
     env.update({"SENSE_WRITEBACK_BULLHORN_CLIENT_ID": EMULATOR_CLIENT_ID,
                 "SENSE_WRITEBACK_BULLHORN_CLIENT_SECRET": EMULATOR_CLIENT_SECRET,
                 "SENSE_WRITEBACK_BULLHORN_REFRESH_TOKEN": refresh_token})
@@ -54,8 +56,10 @@ def forward_args(emulator, db: str, state_file: str, command: str = "forward", e
 
 
 def run_forward(emulator, db: str, state_file: str, refresh_token: str, command: str = "forward",
-                extra=("--once",), timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(forward_args(emulator, db, state_file, command, extra), env=forward_env(refresh_token),
+                extra=("--once",), timeout: float = 300, database_url: Optional[str] = None) -> subprocess.CompletedProcess:
+    """Run ``command`` to its end (``db`` is ignored when ``database_url`` is given)."""
+    return subprocess.run(forward_args(emulator, db, state_file, command, extra),
+                          env=forward_env(refresh_token, database_url),
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -163,3 +163,55 @@ def test_entity_delete_is_never_a_delete_and_can_be_ignored(emulator, tmp_path):
     assert result.returncode == 0, result.stderr
     assert notes(emulator) == []
     assert {outcome for outcome, _ in _results(db).values()} == {"ignored"}
+
+
+def test_the_forwarder_on_postgresql(emulator, tmp_path, postgres_url):
+    docs = writebacks(emulator, 20, seed=4)
+    with start_receiver(database_url=postgres_url) as receiver:
+        for doc in docs:
+            assert receiver.post(doc).status_code == 200
+    state = str(tmp_path / "state.json")
+    requests.post(f"{emulator.base_url}/_admin/write-faults", json={"status": 500, "count": 2}, timeout=30)
+    result = run_forward(emulator, "unused.db", state, emulator.new_refresh_token(), database_url=postgres_url)
+    assert result.returncode == 0, result.stderr
+    again = run_forward(emulator, "unused.db", state, "unused-refresh-token-0000", database_url=postgres_url)
+    assert last_json_line(again.stdout)["counts"] == {}  # everything was finished: nothing resent
+    by_external = collections.Counter(n["externalID"] for n in notes(emulator))
+    assert set(by_external) == {f"sense:{i}" for i in _expected_notes(docs)} and max(by_external.values()) == 1
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_round_trip_with_the_receiver_killed_while_sense_sends(emulator, tmp_path, sense_emulator_factory):
+    """Sense's dispatcher → receiver (kill -9 mid-run, restarted) → a running forwarder → Bullhorn."""
+    docs = writebacks(emulator, 40, seed=12)
+    db = str(tmp_path / "wb.db")
+    sense = sense_emulator_factory()
+    token = "round-trip-sense-token-0123456789"
+    receiver = start_receiver(db=db, tokens=[token])
+    sense.admin.configure_writebacks(url=receiver.event_url, auth={"mode": "header", "token": token},
+                                     retry={"max_attempts": 50, "initial_delay": 0.2, "max_delay": 1.0})
+    forwarder = start_forward(emulator, db, str(tmp_path / "state.json"), emulator.new_refresh_token(),
+                              str(tmp_path / "forward.log"), extra=("--poll-interval", "0.05"))
+    try:
+        sense.admin.enqueue_envelopes(docs)
+        deadline = time.monotonic() + 60
+        while sense.admin.writeback_stats()["delivered"] < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        receiver.proc.send_signal(signal.SIGKILL)
+        receiver.proc.wait(30)
+        receiver.stop()
+        receiver = start_receiver(db=db, tokens=[token])  # a new port: Sense is told the new URL
+        sense.admin.configure_writebacks(url=receiver.event_url)
+        assert sense.admin.wait_writebacks(timeout=120)["done"]
+        expected = {f"sense:{i}" for i in _expected_notes(docs)}
+        deadline = time.monotonic() + 120
+        while {n["externalID"] for n in notes(emulator)} != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        forwarder.terminate()
+        forwarder.wait(30)
+        receiver.stop()
+    assert sense.admin.writeback_stats()["delivered"] == len(docs)
+    by_external = collections.Counter(n["externalID"] for n in notes(emulator))
+    assert set(by_external) == expected and max(by_external.values()) == 1
+    assert len(_results(db)) == len(docs)
