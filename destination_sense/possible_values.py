@@ -29,6 +29,7 @@ from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.direct import DirectItem
 from destination_sense.entities import Entity, entity_for_name, squash_name
 from destination_sense.errors import SenseError
+from destination_sense.normalize import INT64_MAX, INT64_MIN
 from destination_sense.stats import EntityStats
 
 #: ``destination_object_name`` of a possible-values stream.
@@ -124,6 +125,8 @@ def check_values(values: Any) -> Tuple[List[Tuple[str, Any]], List[Problem]]:
             problems.append(("values", f"item {i} has an empty or missing label"))
         if not _is_scalar(value):
             problems.append(("values", f"item {i} (label {label!r}) has a value that is not a string, number or boolean: {value!r}"[:300]))
+        elif value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+            problems.append(("values", f"item {i} (label {label!r}) has an integer value beyond the 64-bit range Sense stores"))
         if not problems:
             out.append((label.strip(), value))
     return out, problems

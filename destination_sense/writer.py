@@ -37,6 +37,8 @@ from destination_sense.errors import ConfigError, InputError
 from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values
 from destination_sense.normalize import INT64_MAX, INT64_MIN, RecordNormalizer
 from destination_sense.output import ProtocolOutput
+from destination_sense.possible_values import STATS_KEY as VALUES_KEY
+from destination_sense.resume_upload import STATS_KEY as RESUMES_KEY
 from destination_sense.rejections import Rejections
 from destination_sense.state import DeliveryCounts, ReadCounts
 from destination_sense.stats import SyncStats
@@ -220,6 +222,13 @@ class SenseWriter:
         """A line that is no usable message: a rejected record of ``stream`` when known, else by ``on_unreadable_line``."""
         number = self.line_number
         writer = self.streams.get(stream) if stream is not None else None
+        if writer is None and stream in self.side_positions:  # a possible-values or resume stream
+            self.side_positions[stream] += 1
+            self.read_counts.received[stream] += 1
+            collection = self._side_collection(stream)
+            self.stats[collection].received += 1
+            self._reject_side(collection, stream, self.side_positions[stream], None, [(None, f"input line {number} {reason}")])
+            return
         if writer is not None:
             writer.position += 1
             self.read_counts.received[writer.key] += 1
@@ -251,7 +260,7 @@ class SenseWriter:
         writer = self.streams.get(key)
         if writer is None:
             if key in self.side_positions:
-                self._side_record(key, record)
+                self._side_record(key, record, exact)
                 return
             raise ConfigError(f"Received a record for stream '{stream_label(key)}', which is not in the configured catalog.")
         writer.position += 1
@@ -323,16 +332,30 @@ class SenseWriter:
         self.read_counts.rejected[writer.key] += 1
         self.rejections.reject(writer.collection, writer.key, writer.position, entity_id, problems)
 
-    def _side_record(self, key: StreamKey, record: dict) -> None:
+    def _side_record(self, key: StreamKey, record: dict, exact: bool = False) -> None:
         self.side_positions[key] += 1
         position = self.side_positions[key]
         self.read_counts.received[key] += 1
+        data = record.get("data")
+        if exact and data.__class__ is dict:  # read by the exact parser: NaN, infinities, text that is not Unicode
+            bad = unstorable_values(data, self.null_non_finite)
+            if bad:
+                collection = self._side_collection(key)
+                self.stats[collection].received += 1
+                self._reject_side(collection, key, position, _id_of(data), bad)
+                return
         if self.possible_values is not None and key in self.possible_values.routes:
             self.possible_values.add(key, position, record.get("data"))
         elif self.resumes.add(key, position, record):
             self._handoff("candidates")  # the candidates received before (upserts or updates) go first
             if self.resumes.full:
                 self._submit_direct(self.resumes.take())
+
+    def _side_collection(self, key: StreamKey) -> str:
+        """The statistics row (and rejection key) of a side stream."""
+        if self.possible_values is not None and key in self.possible_values.routes:
+            return VALUES_KEY
+        return RESUMES_KEY
 
     def _reject_side(self, collection: str, key: StreamKey, position: int, record_id, problems) -> None:
         self.read_counts.rejected[key] += 1
@@ -343,15 +366,21 @@ class SenseWriter:
             self.batcher.submit(item)
 
     def _state(self, state: dict) -> None:
-        """Hand over what came before the state, then the state; batches stay open (see the module doc)."""
+        """Hand over what came before the state, then the state; batches stay open (see the module doc).
+
+        Everything the reader holds goes first, side streams included: the possible-values PUTs and
+        resume uploads waiting here are delivered before the state is echoed. The marker carries the
+        position of every stream, side streams too, so that a rejection found while delivering is
+        counted in the first state after its record (see ``state.DeliveryCounts``).
+        """
         if self.config.state_delay_seconds <= 0:
             self._flush_all()
         else:
-            for entity in ENTITIES:  # the published order
-                self._handoff(entity.collection)
+            self._hand_over_all()
             if self.state_waiting_since is None:
                 self.state_waiting_since = self.clock()
         positions = {key: writer.position for key, writer in self.streams.items()}
+        positions.update(self.side_positions)
         self.batcher.submit(self.read_counts.marker(state, positions))
 
     # ------------------------------------------------------------------
@@ -380,15 +409,22 @@ class SenseWriter:
             self.pending_updates[collection] = []
             self.batcher.submit(Updates(collection, updates))
 
-    def _flush_all(self) -> None:
+    def _hand_over_all(self) -> None:
+        """Hand everything the reader holds to batching: possible values (before the records of
+        their entity), each entity's records in the published order, then the resume uploads (after
+        the candidates they belong to)."""
         if self.possible_values is not None:
             self._submit_direct(self.possible_values.take())
         for entity in ENTITIES:  # the published order
             self._handoff(entity.collection)
-            self.oldest[entity.collection] = None
-        self.state_waiting_since = None
         if self.resumes is not None:
             self._submit_direct(self.resumes.take())
+
+    def _flush_all(self) -> None:
+        self._hand_over_all()
+        for entity in ENTITIES:
+            self.oldest[entity.collection] = None
+        self.state_waiting_since = None
         self.batcher.submit(Flush(None))
 
     def _flush_aged(self) -> None:

@@ -74,3 +74,9 @@ def test_collector_merges_per_field_and_hands_out_only_changes():
     assert [c[1] for c in again.contributors] == [4]
     assert [(r[2], r[3]) for r in rejected] == [(3, "candidates.nope")]
     assert stats["possible-values"].received == 4
+
+
+def test_an_integer_value_beyond_64_bits_is_rejected_not_sent():
+    # the exact parser keeps every digit; orjson could not serialise it for the PUT
+    _, problems = check_values([{"label": "big", "value": 2**64}])
+    assert problems == [("values", "item 0 (label 'big') has an integer value beyond the 64-bit range Sense stores")]
