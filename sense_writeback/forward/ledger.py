@@ -43,7 +43,15 @@ class Ledger:
         self._stack = ExitStack()
         self._conn = None
         ensure_schema(store)
-        self._run(lambda c: [c.execute(s) for s in SCHEMA])
+        self._run(self._create)
+
+    def _create(self, c) -> None:
+        if self.store.kind == "postgres":  # one creator at a time (see store/feed.py ensure_schema)
+            from sense_writeback.store.postgres import ADVISORY_LOCK_KEY
+
+            c.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_KEY,))
+        for statement in SCHEMA:
+            c.execute(statement)
 
     def _connection(self):
         """One connection kept for the ledger (opened again after a failure)."""

@@ -36,7 +36,16 @@ def _now() -> str:
 
 
 def ensure_schema(store) -> None:
+    """Create ``writeback_consumers`` if missing (on PostgreSQL under the schema's advisory lock, as
+    replicas starting together would otherwise race on ``CREATE TABLE``)."""
     with store.reader() as conn:
+        if store.kind == "postgres":
+            from sense_writeback.store.postgres import ADVISORY_LOCK_KEY
+
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+                conn.execute(CONSUMERS_SCHEMA)
+            return
         cursor = conn.cursor()
         cursor.execute(CONSUMERS_SCHEMA)
         conn.commit()
