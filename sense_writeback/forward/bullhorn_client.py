@@ -104,11 +104,14 @@ class BullhornClient:
         self.sleep = sleep
         self.retries: Dict[str, int] = {"429": 0, "5xx": 0, "401": 0, "network": 0}
 
-    def _rest(self):
+    def _rest(self, rejected: Optional[str] = None):
+        """``(BhRestToken, restUrl)``, after a new login when ``rejected`` (the token Bullhorn refused)."""
         from airbyte_cdk.models import FailureType
         from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
         try:
+            if rejected is not None:
+                self.session.renew(rejected)
             return self.session.current()
         except AirbyteTracedException as exc:
             if exc.failure_type == FailureType.config_error:
@@ -144,7 +147,7 @@ class BullhornClient:
                 if status == 401:
                     self.retries["401"] += 1
                     problem = "HTTP 401 (session expired)"
-                    self.session.renew(token)
+                    self._rest(rejected=token)
                     continue  # a new session, at once
                 if status == 429:
                     self.retries["429"] += 1
