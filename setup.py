@@ -41,7 +41,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*", "sense_api*", "console_scripts*"]),
+    packages=find_packages(include=["destination_sense*", "source_ats*", "sense_emulator*", "bullhorn_emulator*", "sense_demo*", "oidc_emulator*", "sense_writeback*", "sense_api*", "console_scripts*", "source_sense_writebacks*"]),
     package_data={
         "destination_sense": ["presets/*.json", "*.json"],
         "sense_api": ["schemas/*.json"],
@@ -49,6 +49,7 @@ setup(
         "sense_emulator": ["*.json"],
         "bullhorn_emulator": ["*.json"],
         "sense_writeback": ["schemas/*.json"],
+        "source_sense_writebacks": ["manifest.yaml", "*.yaml", "*.yml"],
     },
     install_requires=MAIN_REQUIREMENTS,
     extras_require={"dev": TEST_REQUIREMENTS},
@@ -60,6 +61,7 @@ setup(
             "bullhorn-emulator=bullhorn_emulator.cli:main",
             "oidc-emulator=oidc_emulator.cli:main",
             "sense-writeback=sense_writeback.cli:main",
+            "source-sense-writebacks=source_sense_writebacks.run:run",
         ],
     },
 )

@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, List
 from urllib.parse import urlsplit
 
-from bullhorn_emulator import files, picklists
+from bullhorn_emulator import files, picklists, writes
 from bullhorn_emulator.auth import OAuthRoutes
 from bullhorn_emulator.config import ADMIN_SETTINGS, BadRequest, int_param, is_int, settings_changes
 from bullhorn_emulator.query import QueryError
@@ -74,6 +74,9 @@ class Routes(OAuthRoutes):
         if parts[0] == "meta" and len(parts) == 2:
             base = f"http://{self.headers.get('Host')}/rest-services/{st.settings.corp_token}/"
             return self._send(200, picklists.entity_meta(parts[1], params.get("fields"), base))
+        answer = writes.route(st.writes, self.command, parts, params, self._json_body)
+        if answer is not None:
+            return self._send(*answer)
         if parts[0] in ("entityFiles", "entity", "file") and len(parts) >= 3:
             return self._files(parts)
         if parts[0] == "ping":
@@ -130,6 +133,8 @@ class Routes(OAuthRoutes):
                 {**a.file_attachment(), "sha256": hashlib.sha256(a.content()).hexdigest()}
                 for attached in st.attachments.values() for a in attached
             ]})
+        if action == "notes":
+            return self._send(200, st.writes.dump())
         if action == "issued-secrets":
             # Every credential the emulator knows or issued, so tests can prove none is logged.
             with st.lock:
@@ -146,6 +151,11 @@ class Routes(OAuthRoutes):
                 raise BadRequest("ids must be a list of integers")
             result = st.touch(str(params.get("entity")), int_param(params, "count", 0), ids or None)
             return self._send(200, result)
+        if action == "write-faults":
+            try:
+                return self._send(200, st.writes.set_faults(int_param(params, "status", 500), int_param(params, "count", 1)))
+            except writes.WriteError as exc:
+                raise BadRequest(str(exc))
         if action == "expire-sessions":
             with st.lock:
                 n = len(st.sessions)

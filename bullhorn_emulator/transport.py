@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from bullhorn_emulator import writes
 from bullhorn_emulator.app import Routes
 from bullhorn_emulator.config import MAX_BODY_BYTES, BadRequest, Settings
 from bullhorn_emulator.state import EmulatorState
@@ -79,7 +80,7 @@ class Handler(Routes, BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         params: Dict[str, Any] = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         raw = self._body()
-        if self.command == "POST" and raw:
+        if self.command in ("POST", "PUT") and raw:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             try:
                 text = raw.decode("utf-8")
@@ -121,5 +122,6 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> E
     state = EmulatorState(settings)
     handler = type("BoundHandler", (Handler,), {"state": state, "timeout": settings.read_timeout})
     server = EmulatorServer((host, port), handler)
+    state.writes = writes.Writes(state)  # type: ignore[attr-defined]
     server.state = state  # type: ignore[attr-defined]
     return server

@@ -5,7 +5,10 @@
 2. runs ``source-ats`` → ``destination-sense`` (preset ``bullhorn``) through the Airbyte protocol,
    showing progress, and prints a per-entity table read back from the Sense emulator;
 3. modifies a few Bullhorn records and syncs again incrementally, showing that only those were sent;
-4. stops both servers and says where the SQLite file is.
+4. the round trip (``sense_demo/round_trip.py``): the Sense emulator dispatches write-backs about
+   the synced records to a ``sense-writeback`` receiver, ``sense-writeback forward`` writes them
+   into the Bullhorn emulator as notes and field updates, and a per-type table and one note are shown;
+5. stops the servers and says where the SQLite files are.
 """
 from __future__ import annotations
 
@@ -131,7 +134,11 @@ def main() -> int:
         table(sense, bullhorn_url, mappings, before)
         print(f"\n   Sync 2 read {second.records} records: the {touched} modified ones"
               + (" — only those were sent." if second.records == touched else f" (expected {touched})."))
-        return 0 if second.records == touched else 1
+        if second.records != touched:
+            return 1
+        from sense_demo.round_trip import round_trip
+
+        return 0 if round_trip(out, sense, bullhorn_url) else 1
     finally:
         print("\n== Stopping the emulators")
         sense.stop()

@@ -180,8 +180,14 @@ class EventEndpoint:
 def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticator, metrics: Metrics = None) -> AccessLog:
     """The ASGI application (access log middleware around Starlette); ``.flush()`` writes pending log lines."""
     receiver = Receiver(config, store, authenticator, metrics or Metrics())
+    from sense_writeback.feed import Feed
+    from sense_writeback.store.feed import ensure_schema
+
+    ensure_schema(store)
+    feed = Feed(store, config.read_tokens)
     routes = [
         Route(config.event_path, EventEndpoint(receiver), methods=["POST"]),
+        Route("/writebacks", feed.endpoint, methods=["GET"]),
         Route("/healthz", receiver.healthz, methods=["GET"]),
         Route("/metrics", receiver.metrics_page, methods=["GET"]),
     ]

@@ -40,12 +40,22 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-batch", type=int, help="most write-backs per group commit (default 512)")
     serve.add_argument("--graceful-timeout", type=float, help="seconds to finish in-flight requests on SIGTERM (default 30)")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false", default=None, help="no access log lines")
+    serve.add_argument("--retention-days", type=float, help="prune write-backs older than this that every registered consumer is past (default 0: keep all)")
+    serve.add_argument("--retention-interval", type=float, help="seconds between retention passes (default 3600)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="default info")
+    from sense_writeback.forward.command import add_commands
+
+    add_commands(commands)
     return root
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = vars(parser().parse_args(argv))
+    namespace = parser().parse_args(argv)
+    if namespace.command != "serve":
+        from sense_writeback.forward.command import run
+
+        return run(namespace.command, namespace)
+    args = vars(namespace)
     command = args.pop("command")
     config_file = args.pop("config")
     try:
@@ -99,9 +109,14 @@ def serve(config: ReceiverConfig) -> int:
     sys.stdout.flush()
     logging.getLogger("sense_writeback").info("listening on %s%s %s", url, config.event_path,
                                               json.dumps(config.describe()))
+    from sense_writeback.retention import RetentionWorker
+
+    retention = RetentionWorker(store, config.retention_days, config.retention_interval)
+    retention.start()
     try:
         run_server(app, config, sock)
     finally:
+        retention.stop()
         app.flush()
         store.close()
         logging.getLogger("sense_writeback").info("stopped; every acknowledged write-back is committed")

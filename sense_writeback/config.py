@@ -53,6 +53,9 @@ class ReceiverConfig:
     token_param: str = "token"
     token_modes: Tuple[str, ...] = TOKEN_MODES
     tokens: TokenSet = field(default_factory=lambda: TokenSet(()))
+    read_tokens: TokenSet = field(default_factory=lambda: TokenSet(()))  # the feed's readers (never Sense's)
+    retention_days: float = 0.0  # 0: keep everything; else prune, see sense_writeback/store/feed.py
+    retention_interval: float = 3600.0  # seconds between retention passes
     oidc: OidcSettings = field(default_factory=OidcSettings)
     store_timeout: float = 30.0
     max_batch: int = 512
@@ -74,6 +77,7 @@ class ReceiverConfig:
             "token_modes": list(self.token_modes) if self.tokens else [], "tokens": len(self.tokens),
             "token_param": self.token_param, "oidc": bool(self.oidc.discovery_url),
             "unknown_type": self.unknown_type, "newer_version": self.newer_version,
+            "feed": bool(self.read_tokens), "retention_days": self.retention_days,
         }
 
 
@@ -95,7 +99,7 @@ def load_file(path: Optional[str]) -> Dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid YAML/JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping")
-    if "tokens" in data or "database_url" in data:
+    if "tokens" in data or "database_url" in data or "read_tokens" in data:
         raise ConfigError(f"config file {path}: put secrets in tokens_file / database_url_file or the environment, "
                           "not in the config file itself")
     return data
@@ -103,13 +107,13 @@ def load_file(path: Optional[str]) -> Dict[str, Any]:
 
 _SCALARS = {f.name: f.type for f in fields(ReceiverConfig)}
 _OIDC_KEYS = {f.name for f in fields(OidcSettings)}
-_FILE_ONLY = {"tokens_file", "database_url_file"}
+_FILE_ONLY = {"tokens_file", "database_url_file", "read_tokens_file"}
 
 
 def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Mapping[str, Any]) -> ReceiverConfig:
     """Merge the three sources and check the result."""
     config = ReceiverConfig()
-    known = set(_SCALARS) - {"tokens", "database_url", "oidc"} | _FILE_ONLY | {"oidc"}
+    known = set(_SCALARS) - {"tokens", "read_tokens", "database_url", "oidc"} | _FILE_ONLY | {"oidc"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
@@ -120,7 +124,8 @@ def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Ma
 
     merged: Dict[str, Any] = {k: v for k, v in file_values.items() if k not in ("oidc",) and k not in _FILE_ONLY}
     for name in ("host", "port", "db", "event_path", "max_body_bytes", "unknown_type", "newer_version",
-                 "token_param", "token_modes", "store_timeout", "max_batch", "log_level"):
+                 "token_param", "token_modes", "store_timeout", "max_batch", "log_level", "retention_days",
+                 "retention_interval"):
         value = env.get(ENV_PREFIX + name.upper())
         if value:
             merged[name] = value
@@ -141,6 +146,7 @@ def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Ma
     _coerce(config)
     config.oidc = _oidc(oidc_values)
     config.tokens = _tokens(file_values, env)
+    config.read_tokens = _tokens(file_values, env, "READ_TOKENS", "read_tokens_file")
     config.database_url = _database_url(file_values, env, cli.get("database_url"))
     _check(config)
     return config
@@ -153,6 +159,8 @@ def _coerce(config: ReceiverConfig) -> None:
         config.max_batch = int(config.max_batch)
         config.store_timeout = float(config.store_timeout)
         config.graceful_timeout = float(config.graceful_timeout)
+        config.retention_days = float(config.retention_days)
+        config.retention_interval = float(config.retention_interval)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
     if isinstance(config.token_modes, str):
@@ -174,11 +182,12 @@ def _oidc(values: Dict[str, Any]) -> OidcSettings:
     return settings
 
 
-def _tokens(file_values: Mapping[str, Any], env: Mapping[str, str]) -> TokenSet:
+def _tokens(file_values: Mapping[str, Any], env: Mapping[str, str], name: str = "TOKENS",
+            file_key: str = "tokens_file") -> TokenSet:
     tokens: List[str] = []
-    if env.get(ENV_PREFIX + "TOKENS"):
-        tokens += parse_tokens(env[ENV_PREFIX + "TOKENS"])
-    path = env.get(ENV_PREFIX + "TOKENS_FILE") or file_values.get("tokens_file")
+    if env.get(ENV_PREFIX + name):
+        tokens += parse_tokens(env[ENV_PREFIX + name])
+    path = env.get(ENV_PREFIX + name + "_FILE") or file_values.get(file_key)
     if path:
         tokens += parse_tokens(_read_secret_file(str(path), "tokens"))
     short = sum(1 for t in tokens if len(t) < MIN_TOKEN_LENGTH)
@@ -199,8 +208,8 @@ def _database_url(file_values: Mapping[str, Any], env: Mapping[str, str], cli_va
 
 
 def _check(config: ReceiverConfig) -> None:
-    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in ("/healthz", "/metrics"):
-        raise ConfigError("event_path must be a fixed path starting with '/' (not /healthz or /metrics)")
+    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in ("/healthz", "/metrics", "/writebacks"):
+        raise ConfigError("event_path must be a fixed path starting with '/' (not /healthz, /metrics or /writebacks)")
     for name in ("unknown_type", "newer_version"):
         if getattr(config, name) not in (STORE, REJECT):
             raise ConfigError(f"{name} must be '{STORE}' or '{REJECT}'")
@@ -220,6 +229,11 @@ def _check(config: ReceiverConfig) -> None:
         bad_algs = [a for a in oidc.algorithms if a not in ALGORITHMS]
         if bad_algs or not oidc.algorithms:
             raise ConfigError(f"oidc.algorithms: only asymmetric algorithms are accepted ({', '.join(ALGORITHMS)})")
+    if config.retention_days < 0 or config.retention_interval <= 0:
+        raise ConfigError("retention_days must be >= 0 and retention_interval > 0")
+    if config.read_tokens.overlaps(config.tokens):
+        raise ConfigError("a read token (SENSE_WRITEBACK_READ_TOKENS) is also one of Sense's tokens; the feed's "
+                          "readers need their own")
     token_auth = bool(config.tokens) and bool(config.token_modes)
     if not token_auth and not oidc.discovery_url:
         raise ConfigError("no authentication configured: set SENSE_WRITEBACK_TOKENS (or a tokens file) "

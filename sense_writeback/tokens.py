@@ -22,6 +22,10 @@ class TokenSet:
     def __repr__(self) -> str:
         return f"TokenSet(<{len(self._tokens)} token(s)>)"
 
+    def overlaps(self, other: "TokenSet") -> bool:
+        """Whether a token is in both sets (the feed's read tokens must differ from Sense's)."""
+        return any(token in other._tokens for token in self._tokens)
+
     def matches(self, candidate: str) -> bool:
         """Whether ``candidate`` is one of the tokens; every token is compared, each in constant time."""
         given = candidate.encode("utf-8", "surrogatepass")

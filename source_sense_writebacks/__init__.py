@@ -1,0 +1,1 @@
+"""source-sense-writebacks: a declarative Airbyte source reading the write-back receiver's feed."""
