@@ -5,6 +5,8 @@
   ``generate_schemas`` with the rules of ``schema_convert`` (``make schemas``).
 - ``limits``: the published request limits.
 - ``compiled_schema``: a fast validator of the entity schemas; ``formats``: the date formats.
+- ``writebacks``: the write-back types and the entity types write-backs name (the receiver, its
+  forwarder and the emulator's dispatcher share them).
 
 Nothing here knows the connector or the emulator; both import it.
 """

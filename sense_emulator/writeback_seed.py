@@ -21,34 +21,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 import orjson
 
 from sense_api.entities import COLLECTIONS
+from sense_api.writebacks import COLLECTION_BY_ENTITY_TYPE, WRITEBACK_TYPES as TYPES
 from sense_emulator.http_messages import Request
 
-#: The ten write-back types, in the guide's order.
-TYPES = (
-    "ENGAGE_SENT_EVENT",
-    "ENGAGE_EVENT_RESPONSE",
-    "MESSAGING_INCOMING_MESSAGE",
-    "MESSAGING_OUTGOING_MESSAGE",
-    "MESSAGING_DIGEST",
-    "CHATBOT_RESPONSE_SUMMARY",
-    "ENTITY_CREATE",
-    "ENTITY_UPDATE",
-    "ENTITY_DELETE",
-    "GENERIC_EVENT",
-)
-
 #: Emulator collection → ``SenseEntityType`` (leads have no write-back entity type).
-ENTITY_TYPES = {
-    "appointments": "AE_APPOINTMENT",
-    "candidates": "AE_CANDIDATE",
-    "certifications": "AE_CERTIFICATION",
-    "client-contacts": "AE_CLIENT_CONTACT",
-    "companies": "AE_COMPANY",
-    "internal-users": "AE_INTERNAL_USER",
-    "job-orders": "AE_JOB_ORDER",
-    "placements": "AE_PLACEMENT",
-    "submissions": "AE_SUBMISSION",
-}
+ENTITY_TYPES = {collection: entity_type for entity_type, collection in COLLECTION_BY_ENTITY_TYPE.items()}
 
 #: What every write-back references: a candidate (recipient or subject) and an internal user (the sender).
 REQUIRED_COLLECTIONS = ("candidates", "internal-users")

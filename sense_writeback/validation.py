@@ -30,18 +30,8 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-WRITEBACK_TYPES = (
-    "ENGAGE_SENT_EVENT",
-    "ENGAGE_EVENT_RESPONSE",
-    "MESSAGING_INCOMING_MESSAGE",
-    "MESSAGING_OUTGOING_MESSAGE",
-    "MESSAGING_DIGEST",
-    "CHATBOT_RESPONSE_SUMMARY",
-    "ENTITY_CREATE",
-    "ENTITY_UPDATE",
-    "ENTITY_DELETE",
-    "GENERIC_EVENT",
-)
+from sense_api.writebacks import WRITEBACK_TYPES
+
 SUPPORTED_MAJOR = 1
 MAX_ID_LENGTH = 255
 ENVELOPE_FIELDS = ("id", "type", "version", "created_date", "data")

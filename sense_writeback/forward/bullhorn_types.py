@@ -5,27 +5,33 @@ are the REST entities source-ats reads them from.
 """
 from __future__ import annotations
 
-from typing import Dict
+from functools import lru_cache
+from typing import Dict, Optional, Tuple
 
-#: SenseEntityType → (destination-sense collection, Bullhorn REST entity)
-ENTITY_TYPES: Dict[str, tuple] = {
-    "AE_CANDIDATE": ("candidates", "Candidate"),
-    "AE_CLIENT_CONTACT": ("client-contacts", "ClientContact"),
-    "AE_COMPANY": ("companies", "ClientCorporation"),
-    "AE_INTERNAL_USER": ("internal-users", "CorporateUser"),
-    "AE_JOB_ORDER": ("job-orders", "JobOrder"),
-    "AE_PLACEMENT": ("placements", "Placement"),
-    "AE_SUBMISSION": ("submissions", "JobSubmission"),
-    "AE_CERTIFICATION": ("certifications", "CandidateCertification"),
-    "AE_APPOINTMENT": ("appointments", "Appointment"),
-}
+from destination_sense.mapping import load_preset
+from sense_api.writebacks import COLLECTION_BY_ENTITY_TYPE
+from source_ats.streams import STREAM_ENTITY
 
 
-def bullhorn_entity(sense_type: str):
-    entry = ENTITY_TYPES.get(sense_type)
+@lru_cache(maxsize=1)
+def entity_types() -> Dict[str, Tuple[str, str]]:
+    """SenseEntityType → (destination-sense collection, Bullhorn REST entity).
+
+    Composed from the contract (``sense_api.writebacks``: type → collection), the bullhorn preset
+    (source-ats stream → collection) and source-ats (stream → Bullhorn entity), so no correspondence
+    is written twice.
+    """
+    bullhorn_by_collection = {
+        stream["entity"]: STREAM_ENTITY[name] for name, stream in load_preset("bullhorn")["streams"].items() if name in STREAM_ENTITY
+    }
+    return {t: (c, bullhorn_by_collection[c]) for t, c in COLLECTION_BY_ENTITY_TYPE.items() if c in bullhorn_by_collection}
+
+
+def bullhorn_entity(sense_type: str) -> Optional[str]:
+    entry = entity_types().get(sense_type)
     return entry[1] if entry else None
 
 
-def collection(sense_type: str):
-    entry = ENTITY_TYPES.get(sense_type)
+def collection(sense_type: str) -> Optional[str]:
+    entry = entity_types().get(sense_type)
     return entry[0] if entry else None

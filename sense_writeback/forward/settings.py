@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional
 
-NOTE_TYPES = ("ENGAGE_SENT_EVENT", "ENGAGE_EVENT_RESPONSE", "MESSAGING_INCOMING_MESSAGE",
-              "MESSAGING_OUTGOING_MESSAGE", "MESSAGING_DIGEST", "CHATBOT_RESPONSE_SUMMARY", "GENERIC_EVENT")
+from sense_api.writebacks import ENTITY_WRITEBACK_TYPES, WRITEBACK_TYPES
+
+#: The types that become a Bullhorn Note: every message and event type.
+NOTE_TYPES = tuple(t for t in WRITEBACK_TYPES if t not in ENTITY_WRITEBACK_TYPES)
 
 DEFAULT_ACTIONS: Dict[str, str] = {
     "ENGAGE_SENT_EVENT": "Sense Engage Sent",
