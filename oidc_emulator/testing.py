@@ -12,16 +12,13 @@ No pytest import here.
 from __future__ import annotations
 
 import os
-import select
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import requests
 
 from console_scripts.finder import console_command
+from console_scripts.server_process import read_log, start_server, stop_process
 from oidc_emulator.cli import CLIENTS_ENV
 
 
@@ -103,44 +100,18 @@ class OidcProcess:
         return response.json()
 
     def log(self) -> str:
-        try:
-            return Path(self.log_path).read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def stop(self, timeout: float = 10.0) -> Optional[int]:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        code = stop_process(self.proc, timeout)
         self.admin.session.close()
-        return self.proc.returncode
+        return code
 
     def __enter__(self) -> "OidcProcess":
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def read_first_line(proc: subprocess.Popen, timeout: float) -> str:
-    """The first stdout line of ``proc`` (without waiting past ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    line = b""
-    while time.monotonic() < deadline and not line.endswith(b"\n"):
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        chunk = os.read(proc.stdout.fileno(), 1)
-        if not chunk:
-            break
-        line += chunk
-    return line.decode(errors="replace").strip()
 
 
 def start_oidc_emulator(
@@ -165,14 +136,6 @@ def start_oidc_emulator(
     if token_alg is not None:
         args += ["--token-alg", token_alg]
     args += list(extra_args)
-    fd, log_path = tempfile.mkstemp(prefix="oidc-emulator-", suffix=".log")
-    os.close(fd)
     env = dict(os.environ, **{CLIENTS_ENV: ",".join(f"{c}:{s}" for c, s in clients)})
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env)
-    base_url = read_first_line(proc, startup_timeout)
-    if not base_url.startswith("http"):
-        proc.kill()
-        proc.wait()
-        raise RuntimeError(f"oidc-emulator did not start (exit {proc.returncode}): {Path(log_path).read_text()[-2000:]}")
+    proc, base_url, log_path = start_server("oidc-emulator", args, env, startup_timeout)
     return OidcProcess(proc, base_url, clients, log_path)

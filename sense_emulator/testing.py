@@ -10,16 +10,13 @@ No pytest import here: the fixtures live in ``integration_tests/fixtures_sense.p
 from __future__ import annotations
 
 import os
-import select
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 import requests
 
 from console_scripts.finder import console_command
+from console_scripts.server_process import read_log, start_server, stop_process
 from sense_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL
 
 
@@ -175,27 +172,16 @@ class EmulatorProcess:
         return {"Authorization": f"Bearer {token or self.token()}"}
 
     def log(self) -> str:
-        try:
-            return Path(self.log_path).read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def running(self) -> bool:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> Optional[int]:
         """SIGTERM, then SIGKILL if it does not exit in ``timeout`` seconds; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        code = stop_process(self.proc, timeout)
         self.admin.session.close()
-        return self.proc.returncode
+        return code
 
     def __enter__(self) -> "EmulatorProcess":
         return self
@@ -226,26 +212,6 @@ def start_emulator(
     if missing_entity:
         args += ["--missing-entity", missing_entity]
     args += list(extra_args)
-    if log_path is None:
-        fd, log_path = tempfile.mkstemp(prefix="sense-emulator-", suffix=".log")
-        os.close(fd)
     env = dict(os.environ, SENSE_EMULATOR_CLIENT_SECRET=client_secret)  # not on the command line
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + startup_timeout
-    line = b""
-    while time.monotonic() < deadline and not line.endswith(b"\n"):
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        chunk = os.read(proc.stdout.fileno(), 1)
-        if not chunk:
-            break
-        line += chunk
-    base_url = line.decode().strip()
-    if not base_url.startswith("http"):
-        proc.kill()
-        proc.wait()
-        stderr = Path(log_path).read_text(errors="replace")
-        raise RuntimeError(f"sense-emulator did not start (exit {proc.returncode}): {stderr[-2000:]}")
+    proc, base_url, log_path = start_server("sense-emulator", args, env, startup_timeout, log_path)
     return EmulatorProcess(proc, base_url, client_id, client_secret, token_ttl, db, log_path)

@@ -10,18 +10,15 @@ No pytest import here.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from console_scripts.finder import console_command
+from console_scripts.server_process import read_log, start_server, stop_process
 
 
 def receiver_command() -> List[str]:
@@ -79,10 +76,7 @@ class ReceiverProcess:
         return self.metrics().get((name, tuple(sorted(labels.items()))), 0.0)
 
     def log(self) -> str:
-        try:
-            return Path(self.log_path).read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def running(self) -> bool:
         return self.proc.poll() is None
@@ -92,17 +86,9 @@ class ReceiverProcess:
 
     def stop(self, timeout: float = 30.0) -> Optional[int]:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; the exit status."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        code = stop_process(self.proc, timeout)
         self.session.close()
-        return self.proc.returncode
+        return code
 
     def __enter__(self) -> "ReceiverProcess":
         return self
@@ -128,35 +114,11 @@ def start_receiver(
     if db is not None:
         args += ["--db", str(db)]
     args += list(extra_args)
-    if log_path is None:
-        fd, log_path = tempfile.mkstemp(prefix="sense-writeback-", suffix=".log")
-        os.close(fd)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SENSE_WRITEBACK_")}
     if tokens:
         child_env["SENSE_WRITEBACK_TOKENS"] = ",".join(tokens)
     if database_url:
         child_env["SENSE_WRITEBACK_DATABASE_URL"] = database_url
     child_env.update(env or {})
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=child_env)
-    line = _first_line(proc, startup_timeout)
-    if not line.startswith("http"):
-        proc.kill()
-        proc.wait()
-        raise RuntimeError(f"sense-writeback did not start (exit {proc.returncode}): "
-                           f"{Path(log_path).read_text(errors='replace')[-2000:]}")
+    proc, line, log_path = start_server("sense-writeback", args, child_env, startup_timeout, log_path)
     return ReceiverProcess(proc, line, tokens, log_path, event_path)
-
-
-def _first_line(proc: subprocess.Popen, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    line = b""
-    while time.monotonic() < deadline and not line.endswith(b"\n"):
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        chunk = os.read(proc.stdout.fileno(), 1)
-        if not chunk:
-            break
-        line += chunk
-    return line.decode(errors="replace").strip()
