@@ -27,6 +27,7 @@ import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import SenseError
+from destination_sense.http_client import parse_entity_errors
 from destination_sense.normalize import INT64_MAX, INT64_MIN
 from destination_sense.pipeline import DirectItem
 from destination_sense.sync_stats import EntityStats
@@ -246,7 +247,7 @@ class PossibleValuesPut(DirectItem):
             stats.bytes_raw += len(body)
             return
         if response.status_code == 400:
-            reasons = _error_messages(response.content) or [response.text[:300]]
+            reasons = [e.message for e in parse_entity_errors(response.content)] or [response.text[:300]]
             for stream, position, record_id in self.contributors:
                 delivery.rejections.reject(STATS_KEY, stream, position, record_id,
                                            [(None, f"Sense refused the possible values of {self.collection}.{self.field_name}: {r}") for r in reasons],
@@ -264,14 +265,6 @@ def _stored(content: bytes) -> Optional[List[Tuple[str, Any]]]:
     if not isinstance(values, list):
         return None
     return [(v.get("label"), v.get("value")) for v in values if isinstance(v, dict)]
-
-
-def _error_messages(content: bytes) -> List[str]:
-    try:
-        errors = orjson.loads(content).get("errors") or []
-    except (orjson.JSONDecodeError, AttributeError):
-        return []
-    return [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
 
 
 #: The operation ``discover`` offers (data activation): records of this shape, one per field.

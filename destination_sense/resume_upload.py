@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
-import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import ConfigError, SenseError
+from destination_sense.http_client import parse_entity_errors
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression
 from destination_sense.normalize import CoercionError, to_datetime
 from destination_sense.pipeline import DirectItem
@@ -304,7 +304,7 @@ class ResumeUploads(DirectItem):
             elif status == 413:
                 reason = "Sense answered 413: the file is too large"
             elif status == 400:
-                reason = "Sense refused the file: " + ("; ".join(_error_messages(response.content)) or response.text[:300])
+                reason = "Sense refused the file: " + ("; ".join([e.message for e in parse_entity_errors(response.content)]) or response.text[:300])
             else:
                 raise SenseError(f"POST /candidates/{{id}}/resume answered unexpected HTTP {status}: {response.text[:300]}")
             delivery.rejections.reject(STATS_KEY, upload.stream, upload.position, upload.record_id, [(None, reason)], delivery.counts)
@@ -347,14 +347,6 @@ def send(client, upload: Upload):
     finally:
         for handle in opened:
             handle.close()
-
-
-def _error_messages(content: bytes) -> List[str]:
-    try:
-        errors = orjson.loads(content).get("errors") or []
-    except (orjson.JSONDecodeError, AttributeError):
-        return []
-    return [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
 
 
 #: The operation ``discover`` offers (data activation): one record per resume file.
