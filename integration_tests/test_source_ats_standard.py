@@ -7,19 +7,13 @@ each config with the emulator's real URL before any scenario runs.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
-from typing import List
 
 import pytest
 
-from airbyte_cdk.test.models import ConnectorTestScenario
-from airbyte_cdk.test.standard_tests import DeclarativeSourceTestSuite
-
 from integration_tests.fixtures_bullhorn import BullhornEmulator
+from integration_tests.standard_suite import NO_DOCKER, DOCKER_AVAILABLE, LiveServerSourceSuite
+from integration_tests.standard_suite import connector_base_image_override, connector_image_override  # noqa: F401
 
 # The CDK's scenario parametrization and the fixtures its image tests ask for, scoped to this module
 # rather than loaded as a session-wide plugin that would also act on other test modules.
@@ -29,33 +23,6 @@ from airbyte_cdk.test.standard_tests.pytest_hooks import (  # noqa: E402,F401
     read_scenarios,
 )
 
-
-@pytest.fixture
-def connector_image_override(request: pytest.FixtureRequest):
-    return request.config.getoption("--connector-image", default=None)
-
-
-@pytest.fixture
-def connector_base_image_override(request: pytest.FixtureRequest):
-    return request.config.getoption("--connector-base-image", default=None)
-
-
-CONNECTOR_ROOT = Path(__file__).resolve().parents[1] / "source_ats"
-PLACEHOLDER = "http://bullhorn-emulator.invalid"
-RENDER_DIR = Path(tempfile.gettempdir()) / f"source-ats-standard-tests-{os.getpid()}"
-
-
-def _docker_daemon_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-_DOCKER_AVAILABLE = _docker_daemon_available()
-_NO_DOCKER = "no reachable Docker daemon: image tests need to build the connector image"
 # With a daemon, the CDK's image tests still cannot run here: they build from a Dockerfile template
 # downloaded from GitHub (not in this repository; unavailable offline) on the unpinned base named in
 # metadata.yaml, and run the container on Docker's default bridge network, where the bullhorn-emulator
@@ -70,39 +37,23 @@ _CDK_IMAGE_TESTS = (
 pytestmark = [pytest.mark.timeout(120)]
 
 
-class TestSourceAtsStandard(DeclarativeSourceTestSuite):
-    @classmethod
-    def get_connector_root_dir(cls) -> Path:
-        return CONNECTOR_ROOT
+@pytest.fixture(scope="class")
+def live_server_url(bullhorn_emulator: BullhornEmulator) -> str:
+    return bullhorn_emulator.base_url
+
+
+class TestSourceAtsStandard(LiveServerSourceSuite):
+    connector_root = Path(__file__).resolve().parents[1] / "source_ats"
+    placeholder = "http://bullhorn-emulator.invalid"
 
     @classmethod
-    def get_scenarios(cls) -> List[ConnectorTestScenario]:
-        scenarios = super().get_scenarios()
-        rendered = []
-        for scenario in scenarios:
-            if scenario.config_path is not None:
-                scenario = scenario.model_copy(
-                    update={"config_path": RENDER_DIR / Path(scenario.config_path).name}
-                )
-            rendered.append(scenario)
-        return rendered
+    def image_tests_skip(cls):
+        return _CDK_IMAGE_TESTS if DOCKER_AVAILABLE else NO_DOCKER
 
-    @pytest.fixture(autouse=True, scope="class")
-    def _rendered_configs(self, bullhorn_emulator: BullhornEmulator):
-        RENDER_DIR.mkdir(parents=True, exist_ok=True)
-        for template in (CONNECTOR_ROOT / "integration_tests").glob("*config*.json"):
-            if template.name == "configured_catalog.json":
-                continue
-            text = template.read_text().replace(PLACEHOLDER, bullhorn_emulator.base_url)
-            (RENDER_DIR / template.name).write_text(text)
-        yield
-        shutil.rmtree(RENDER_DIR, ignore_errors=True)
 
-    @pytest.fixture(autouse=True)
-    def _skip_image_tests_without_docker(self, request: pytest.FixtureRequest):
-        # The CDK's image tests (see _CDK_IMAGE_TESTS); ours are in integration_tests/test_images.py.
-        if request.node.name.startswith("test_docker_image"):
-            pytest.skip(_CDK_IMAGE_TESTS if _DOCKER_AVAILABLE else _NO_DOCKER)
+CONNECTOR_ROOT = TestSourceAtsStandard.connector_root
+PLACEHOLDER = TestSourceAtsStandard.placeholder
+RENDER_DIR = TestSourceAtsStandard.render_dir()
 
 
 def test_rendered_scenarios_cover_the_required_commands():
