@@ -23,10 +23,10 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from integration_tests.fixtures_bullhorn import start_bullhorn_emulator  # noqa: E402
-from integration_tests.forwarder_harness import notes, run_forward, start_forward, writebacks  # noqa: E402
+from sense_testing.fixtures_bullhorn import start_bullhorn_emulator  # noqa: E402
+from sense_testing.forwarder_harness import notes, run_forward, start_forward, writebacks  # noqa: E402
 from sense_writeback.forward.settings import NOTE_TYPES  # noqa: E402
-from sense_writeback.testing import start_receiver  # noqa: E402
+from sense_testing.writeback_receiver import start_receiver  # noqa: E402
 
 
 def _note_docs(emulator, count: int, seed: int):

@@ -6,7 +6,7 @@
     python bench/writeback_receiver.py --senders 64 --seconds 5
 
 The real ``sense-writeback serve`` runs as a subprocess (SQLite file in a temporary directory, or a
-throwaway PostgreSQL server from ``integration_tests.postgres_server``). Each sender is one
+throwaway PostgreSQL server from ``sense_testing.postgres_server``). Each sender is one
 keep-alive HTTP/1.1 connection posting realistic write-backs of every type one after the other,
 with a pre-shared bearer token; every request is timed from send to full answer. A write-back
 counts only when answered 200 with an id (the receiver answers that only after its commit), and
@@ -28,9 +28,9 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from integration_tests.writeback_samples import DATA  # noqa: E402
+from sense_testing.writeback_samples import DATA  # noqa: E402
 from sense_writeback.store import open_store  # noqa: E402
-from sense_writeback.testing import start_receiver  # noqa: E402
+from sense_testing.writeback_receiver import start_receiver  # noqa: E402
 from sense_writeback.validation import WRITEBACK_TYPES  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123"
@@ -134,7 +134,7 @@ def main() -> int:
         for storage in storages:
             server = None
             if storage == "postgresql":
-                from integration_tests.postgres_server import PostgresUnavailable, start_postgres
+                from sense_testing.postgres_server import PostgresUnavailable, start_postgres
 
                 try:
                     server = start_postgres()

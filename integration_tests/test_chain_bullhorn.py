@@ -9,7 +9,7 @@ import requests
 from sense_api.entities import BY_COLLECTION
 from destination_sense.mapping import build_mappings
 from destination_sense.normalize import RecordNormalizer
-from integration_tests.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, start_bullhorn_emulator
+from sense_testing.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, start_bullhorn_emulator
 from sense_demo.pipe import run_sync
 
 SAMPLES_PER_STREAM = 25

@@ -13,7 +13,7 @@ from bullhorn_emulator.picklists import PICKLIST_KINDS, options
 from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from destination_sense.mapping import build_mappings, load_preset
 from destination_sense.possible_values import PresetTranslator
-from integration_tests.fixtures_bullhorn import start_bullhorn_emulator
+from sense_testing.fixtures_bullhorn import start_bullhorn_emulator
 from sense_demo.pipe import run_sync
 
 pytestmark = [pytest.mark.timeout(600)]

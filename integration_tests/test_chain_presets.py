@@ -17,7 +17,7 @@ from destination_sense.mapping import build_mappings, load_preset
 from destination_sense.mapping_expressions import expression_reads, parse_path
 from destination_sense.normalize import RecordNormalizer
 from destination_sense.source_schema import check_expression, resolve
-from integration_tests.destination_harness import config_for, record, run_write, stream_state
+from sense_testing.destination_harness import config_for, record, run_write, stream_state
 from integration_tests.schema_records import generate, sample_leaf
 from unit_tests.recorded_catalogs import catalogs_for
 

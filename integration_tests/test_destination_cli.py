@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from integration_tests.destination_harness import DESTINATION, RunResult, config_for, run_command
+from sense_testing.destination_harness import DESTINATION, RunResult, config_for, run_command
 from sense_demo.pipe import connector_env
 
 

@@ -5,7 +5,7 @@ import json
 import math
 import time
 
-from integration_tests.destination_harness import catalog, config_for, global_state, record, run_command, run_write, stream_state
+from sense_testing.destination_harness import catalog, config_for, global_state, record, run_command, run_write, stream_state
 
 
 def _candidates(n, start=0):

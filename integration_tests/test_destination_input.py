@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from integration_tests.destination_harness import catalog, config_for, global_state, record, run_write
+from sense_testing.destination_harness import catalog, config_for, global_state, record, run_write
 
 STATE = json.dumps(global_state("end")).encode()
 

@@ -1,5 +1,5 @@
 """update (PATCH) and soft_delete sync modes, and preset mappings, against the emulator."""
-from integration_tests.destination_harness import catalog, config_for, configured_stream, global_state, record, run_write
+from sense_testing.destination_harness import catalog, config_for, configured_stream, global_state, record, run_write
 
 
 def _seed(emulator, tmp_path, count=6):

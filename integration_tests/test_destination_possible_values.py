@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from integration_tests.destination_harness import catalog, config_for, configured_stream, record, run_write, stream_state
+from sense_testing.destination_harness import catalog, config_for, configured_stream, record, run_write, stream_state
 
 pytestmark = [pytest.mark.timeout(240)]
 

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from sense_api.limits import MAX_RESUME_BYTES
-from integration_tests.destination_harness import DESTINATION, catalog, config_for, record, run_write, stream_state
+from sense_testing.destination_harness import DESTINATION, catalog, config_for, record, run_write, stream_state
 from sense_demo.pipe import connector_env
 
 pytestmark = [pytest.mark.timeout(240)]

@@ -1,7 +1,7 @@
 """spec and check through the real console script."""
 import socket
 
-from integration_tests.destination_harness import config_for, run_command
+from sense_testing.destination_harness import config_for, run_command
 
 
 def test_spec(tmp_path):
@@ -115,7 +115,7 @@ def test_discover_with_an_unknown_preset_is_a_config_error(tmp_path):
 
 
 def test_write_with_a_bad_mapping_fails_before_sending(sense_emulator, tmp_path):
-    from integration_tests.destination_harness import catalog, record, run_write
+    from sense_testing.destination_harness import catalog, record, run_write
 
     config = config_for(sense_emulator, source_preset="bullhorn", mappings={"candidates": {"fields": {"first_name": "firstName", "favourite": "x"}}})
     result = run_write(tmp_path, config, catalog("candidates"), [record("candidates", {"id": 1, "firstName": "A"})])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.destination_harness import (
+from sense_testing.destination_harness import (
     catalog,
     config_for,
     configured_stream,

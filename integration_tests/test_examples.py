@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from integration_tests.destination_harness import DESTINATION
+from sense_testing.destination_harness import DESTINATION
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -23,7 +23,7 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from integration_tests.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, BullhornEmulator
+from sense_testing.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, BullhornEmulator
 
 # PyAirbyte reads these when it is imported: offline (no registry lookups), no telemetry, and its
 # project dir (caches, temp files) outside the work tree. DEPLOYMENT_MODE=cloud would change the

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Build the connector images: airbyte/destination-sense:dev and airbyte/source-ats:dev (``make image``).
+"""Build the connector images: airbyte/destination-sense:dev, airbyte/source-ats:dev and
+airbyte/source-sense-writebacks:dev (``make image``).
 
 Base images, in this order (``--base auto``, the default):
-  1. the digest-pinned bases named in ``Dockerfile`` and ``source_ats/Dockerfile`` (pulled if absent);
+  1. the digest-pinned bases named in each connector's Dockerfile (pulled if absent);
   2. the stand-ins made by ``scripts/build_stand_in_base.sh`` (no Docker Hub needed).
 ``--base pinned`` or ``--base stand-in`` forces one. The destination's wheels are fetched by this
-machine's pip into ``.image-wheels/`` and installed from there, so the build itself needs no network.
+machine's pip into ``.image-wheels/`` (the sense-api and destination wheels built from their setup.py, their
+requirements, setuptools and wheel) and installed from there, so the build itself needs no network.
 
 Prints each image's size. Exit codes: 0 built, 1 a build failed, 3 no Docker daemon or no base image
 (the message says which; the image tests skip with it).
@@ -23,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 IMAGES = {
     # name: (Dockerfile, build context, tag, stand-in base)
     "destination-sense": (ROOT / "Dockerfile", ROOT, "airbyte/destination-sense:dev", "sense-local/python-connector-base:stand-in"),
-    "source-ats": (ROOT / "source_ats" / "Dockerfile", ROOT / "source_ats", "airbyte/source-ats:dev", "sense-local/source-declarative-manifest:stand-in"),
+    "source-ats": (ROOT / "source-ats" / "Dockerfile", ROOT / "source-ats", "airbyte/source-ats:dev", "sense-local/source-declarative-manifest:stand-in"),
+    "source-sense-writebacks": (ROOT / "source-sense-writebacks" / "Dockerfile", ROOT / "source-sense-writebacks",
+                                "airbyte/source-sense-writebacks:dev", "sense-local/source-declarative-manifest:stand-in"),
 }
 WHEELS = ROOT / ".image-wheels"
 UNAVAILABLE = 3
@@ -73,10 +77,13 @@ def choose_base(name: str, mode: str) -> str | None:
 
 
 def prepare_wheels() -> None:
-    """The destination's wheels, fetched by this machine's pip (works offline from pip's cache)."""
+    """The destination's wheels, fetched and built by this machine's pip (works offline from pip's cache):
+    what ``pip install --use-pep517 ./sense-api .`` in the Dockerfile needs, setuptools and wheel included
+    (pip's isolated build of a setup.py-only project installs both, as its default build requirements)."""
     shutil.rmtree(WHEELS, ignore_errors=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELS), "-r", str(ROOT / "requirements-destination.txt")],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELS), "setuptools", "wheel",
+         str(ROOT / "sense-api"), str(ROOT)],
         check=True,
     )
 
@@ -85,7 +92,7 @@ def build(name: str, base: str) -> str:
     dockerfile, context, tag, _ = IMAGES[name]
     args = ["build", "-q", "-t", tag, "-f", str(dockerfile), "--build-arg", f"BASE_IMAGE={base}"]
     if name == "destination-sense":
-        args += ["--build-arg", "PIP_INSTALL_ARGS=--no-index --find-links ."]
+        args += ["--build-arg", "PIP_INSTALL_ARGS=--no-index --find-links .image-wheels"]
     result = _docker(*args, str(context), timeout=1800)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)

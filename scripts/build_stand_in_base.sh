@@ -23,13 +23,13 @@ PY_BASE_TAG=sense-local/python-connector-base:stand-in
 SDM_BASE_TAG=sense-local/source-declarative-manifest:stand-in
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=${DEBIAN_SUITE:-bookworm}
-CDK_VERSION=$(sed -n "s|^ARG BASE_IMAGE=.*source-declarative-manifest:\([0-9.]*\).*|\1|p" source_ats/Dockerfile)
+CDK_VERSION=$(sed -n "s|^ARG BASE_IMAGE=.*source-declarative-manifest:\([0-9.]*\).*|\1|p" source-ats/Dockerfile)
 
 pinned() { sed -n 's/^ARG BASE_IMAGE=//p' "$1"; }
 
 if [ "${1:-}" != "--force" ]; then
   ok=1
-  for dockerfile in Dockerfile source_ats/Dockerfile; do
+  for dockerfile in Dockerfile source-ats/Dockerfile source-sense-writebacks/Dockerfile; do
     base=$(pinned "$dockerfile")
     echo "==> docker pull $base"
     docker pull "$base" >/dev/null 2>&1 || { ok=0; echo "    pull failed: building a stand-in instead"; break; }

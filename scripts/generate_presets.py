@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_SCHEMAS = ROOT / "source_ats" / "schemas"
-SENSE_SCHEMAS = ROOT / "sense_api" / "schemas"
+SOURCE_SCHEMAS = ROOT / "source-ats" / "source_ats" / "schemas"
+SENSE_SCHEMAS = ROOT / "sense-api" / "sense_api" / "schemas"
 OUTPUT = ROOT / "destination_sense" / "presets" / "bullhorn.json"
 
 

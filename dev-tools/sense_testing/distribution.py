@@ -1,0 +1,88 @@
+"""What each distribution of this repository ships, checked the same way for all of them.
+
+``wheel_packages`` builds a distribution's wheel from its own setup.py (no network, no dependencies) and
+returns the top-level packages in it; ``changelog_versions`` reads the versions of a docs page's changelog;
+``connector_problems`` holds a connector directory (metadata.yaml, Dockerfile, setup.py,
+acceptance-test-config.yml, icon, docs page) to Airbyte's conventions and to itself.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import List, Set
+
+import yaml
+
+from sense_testing.airbyte_metadata import metadata_errors
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DOCS = REPOSITORY / "docs"
+
+
+def setup_field(directory: Path, field: str) -> str:
+    """A literal ``field="value"`` of a distribution's setup.py."""
+    match = re.search(rf'^\s*{field}="([^"]+)"', (directory / "setup.py").read_text(), re.MULTILINE)
+    if not match:
+        raise AssertionError(f"{directory / 'setup.py'}: no literal {field}=")
+    return match.group(1)
+
+
+def wheel_packages(directory: Path) -> Set[str]:
+    """The top-level packages (and data directories) of the wheel built from ``directory``'s setup.py."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--wheel-dir", out, str(directory)], check=True, capture_output=True, timeout=300)
+        (wheel,) = Path(out).glob("*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            return {name.split("/")[0] for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
+
+
+def changelog_versions(page: Path) -> List[str]:
+    """The versions in the first column of the "## Changelog" table of a docs page, newest first."""
+    text = page.read_text()
+    if "\n## Changelog\n" not in text:
+        raise AssertionError(f"{page.name} has no '## Changelog' section")
+    section = text.split("\n## Changelog\n", 1)[1].split("\n## ", 1)[0]
+    return [m.group(1) for m in re.finditer(r"^\|\s*(\d+\.\d+\.\d+)\s*\|", section, re.MULTILINE)]
+
+
+def connector_problems(directory: Path) -> List[str]:
+    """How a connector directory breaks Airbyte's conventions or disagrees with itself; empty when it does not."""
+    metadata = yaml.safe_load((directory / "metadata.yaml").read_text())
+    data = metadata["data"]
+    problems = [f"metadata.yaml: {error}" for error in metadata_errors(metadata)]
+    version, repository = data["dockerImageTag"], data["dockerRepository"]
+    name = repository.split("/", 1)[1]
+    base = data["connectorBuildOptions"]["baseImage"]
+    if not re.fullmatch(r"docker\.io/airbyte/[a-z-]+:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", base):
+        problems.append(f"metadata.yaml: baseImage {base!r} is not pinned by tag and digest")
+    dockerfile = (directory / "Dockerfile").read_text()
+    for line in (f"ARG BASE_IMAGE={base}", f"LABEL io.airbyte.version={version}", f"LABEL io.airbyte.name={repository}"):
+        if line not in dockerfile.splitlines():
+            problems.append(f"Dockerfile lacks {line!r}")
+    package = data["remoteRegistries"]["pypi"]["packageName"]
+    if setup_field(directory, "name") != package:
+        problems.append(f"setup.py name is not metadata's PyPI package {package!r}")
+    if setup_field(directory, "version") != version:
+        problems.append(f"setup.py version is not dockerImageTag {version}")
+    if data["githubIssueLabel"] != name:
+        problems.append(f"githubIssueLabel is not {name!r}")
+    acceptance = yaml.safe_load((directory / "acceptance-test-config.yml").read_text())
+    if acceptance.get("connector_image") != f"{repository}:dev":
+        problems.append(f"acceptance-test-config.yml: connector_image is not {repository}:dev")
+    icon = directory / data.get("icon", "icon.svg")
+    if data.get("icon") != "icon.svg" or not icon.is_file() or "<svg" not in icon.read_text():
+        problems.append("no icon.svg (metadata icon: icon.svg)")
+    page = DOCS / f"{name}.md"
+    if not page.is_file():
+        problems.append(f"no docs page docs/{page.name}")
+    else:
+        text = page.read_text()
+        problems += [f"docs/{page.name} does not name {word}" for word in (package, repository) if word not in text]
+        if changelog_versions(page)[:1] != [version]:
+            problems.append(f"docs/{page.name}: the changelog's newest version is not {version}")
+    return problems

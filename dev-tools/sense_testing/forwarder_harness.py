@@ -1,0 +1,78 @@
+"""Helpers for the forwarder's tests: write-backs about the Bullhorn emulator's own records, and
+``sense-writeback forward`` / ``replay`` as real subprocesses against the emulator."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Dict, List, Optional
+
+import requests
+
+from sense_testing.fixtures_bullhorn import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from sense_emulator.writeback_seed import EntityPool, Seeder
+from sense_testing.writeback_receiver import receiver_command
+
+#: Bullhorn entity → the destination-sense collection the Sense emulator's seeder picks from.
+COLLECTIONS = {"Candidate": "candidates", "CorporateUser": "internal-users", "JobOrder": "job-orders",
+               "Placement": "placements", "ClientContact": "client-contacts", "ClientCorporation": "companies",
+               "JobSubmission": "submissions"}
+
+
+def bullhorn_pool(emulator, limit: int = 20) -> EntityPool:
+    """An ``EntityPool`` of the emulator's records (ids as Sense holds them after a sync: strings)."""
+    pool = EntityPool.__new__(EntityPool)
+    pool.by_collection = {}
+    for entity, name in COLLECTIONS.items():
+        rows = requests.get(f"{emulator.base_url}/_admin/records", params={"entity": entity}, timeout=30).json()["records"]
+        pool.by_collection[name] = [{"id": str(r["id"]), "first_name": f"First{r['id']}"} for r in rows[:limit]]
+    return pool
+
+
+def writebacks(emulator, count: int, seed: int = 5) -> List[dict]:
+    """``count`` write-backs of every type about the emulator's records, as Sense builds them."""
+    return Seeder(bullhorn_pool(emulator), seed=seed).build_many(count)
+
+
+def notes(emulator) -> List[dict]:
+    return requests.get(f"{emulator.base_url}/_admin/notes", timeout=30).json()["notes"]
+
+
+def forward_env(refresh_token: str, database_url: Optional[str] = None) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSE_WRITEBACK_")}
+    if database_url:
+        env["SENSE_WRITEBACK_DATABASE_URL"] = database_url
+    env.update({"SENSE_WRITEBACK_BULLHORN_CLIENT_ID": EMULATOR_CLIENT_ID,
+                "SENSE_WRITEBACK_BULLHORN_CLIENT_SECRET": EMULATOR_CLIENT_SECRET,
+                "SENSE_WRITEBACK_BULLHORN_REFRESH_TOKEN": refresh_token})
+    return env
+
+
+def forward_args(emulator, db: str, state_file: str, command: str = "forward", extra=()) -> List[str]:
+    if command == "dead-letters":
+        return receiver_command() + [command, "--db", db, *extra]
+    return receiver_command() + [command, "--db", db, "--bullhorn-auth-url", emulator.auth_base_url,
+                                 "--bullhorn-login-url", emulator.rest_login_url, "--state-file", state_file, *extra]
+
+
+def run_forward(emulator, db: str, state_file: str, refresh_token: str, command: str = "forward",
+                extra=("--once",), timeout: float = 300, database_url: Optional[str] = None) -> subprocess.CompletedProcess:
+    """Run ``command`` to its end (``db`` is ignored when ``database_url`` is given)."""
+    return subprocess.run(forward_args(emulator, db, state_file, command, extra),
+                          env=forward_env(refresh_token, database_url),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_forward(emulator, db: str, state_file: str, refresh_token: str, log_path: str, extra=()) -> subprocess.Popen:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(forward_args(emulator, db, state_file, "forward", extra), env=forward_env(refresh_token),
+                                stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL)
+
+
+def last_json_line(text: str) -> Optional[dict]:
+    for line in reversed(text.strip().splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,25 @@
+"""source-ats ships as Airbyte ships manifest-only connectors: manifest.yaml and components.py on the
+digest-pinned source-declarative-manifest image; its own wheel, metadata.yaml, docs and icon."""
+import pathlib
+
+import yaml
+
+from sense_testing.distribution import connector_problems, wheel_packages
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_the_connector_directory_follows_airbytes_conventions():
+    assert connector_problems(ROOT) == []
+
+
+def test_the_wheel_holds_the_source_only():
+    assert wheel_packages(ROOT) == {"source_ats"}
+
+
+def test_the_image_is_manifest_only_on_the_declarative_manifest_base():
+    data = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+    assert data["connectorBuildOptions"]["baseImage"].startswith("docker.io/airbyte/source-declarative-manifest:")
+    assert {"language:manifest-only", "cdk:low-code"} <= set(data["tags"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY source_ats/manifest.yaml source_ats/components.py ./source_declarative_manifest/" in dockerfile
