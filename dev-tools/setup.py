@@ -30,6 +30,7 @@ setup(
         "psycopg[binary]>=3.1",
         "PyYAML>=6",
         "jsonschema>=4.20",
+        "packaging>=23",  # sense_testing.distribution reads requirements
     ],
     extras_require={"tests": ["requests-mock>=1.12"]},
     entry_points={

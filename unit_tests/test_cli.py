@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sense_testing.distribution import requirements
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Runs every command in one fresh interpreter (spec; check, discover and write on a config that fails
@@ -41,8 +43,7 @@ def test_the_image_requirements_cover_what_the_destination_imports():
     import importlib.metadata as md
 
     # what setup.py requires, without the extras (cdk, tests), read from the installed distribution
-    required = {requirement.split(";")[0].split(" ")[0].split(">")[0].split("<")[0].split("=")[0].split("[")[0].lower()
-                for requirement in md.requires("airbyte-destination-sense") or [] if "extra ==" not in requirement}
+    required = {r.name.lower() for r in requirements("airbyte-destination-sense")}
     assert "airbyte-cdk" not in required and "sense-api" in required
     # the import names of the required distributions and of everything they depend on
     covered = set()
@@ -56,9 +57,7 @@ def test_the_image_requirements_cover_what_the_destination_imports():
         covered.update((md.distribution(dist).read_text("top_level.txt") or "").split())
         files = md.distribution(dist).files or []
         covered.update(str(f).split("/")[0].removesuffix(".py") for f in files if not str(f).split("/")[0].endswith((".dist-info", ".data")))
-        for requirement in md.requires(dist) or []:
-            if "extra ==" not in requirement:
-                todo.append(requirement.split(";")[0].split(" ")[0].split(">")[0].split("<")[0].split("=")[0].split("[")[0].lower())
+        todo.extend(r.name.lower() for r in requirements(dist))
     imported = _imported() - {"cython_runtime"}
     assert imported <= covered, imported - covered
     # and nothing is listed that the destination does not import

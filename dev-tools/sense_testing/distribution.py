@@ -1,21 +1,24 @@
 """What each distribution of this repository ships, checked the same way for all of them.
 
 ``wheel_packages`` builds a distribution's wheel from its own setup.py (no network, no dependencies) and
-returns the top-level packages in it; ``changelog_versions`` reads the versions of a docs page's changelog;
+returns the top-level packages in it; ``requirements`` reads what an installed distribution requires; ``changelog_versions`` reads the versions of a docs page's changelog;
 ``connector_problems`` holds a connector directory (metadata.yaml, Dockerfile, setup.py,
 acceptance-test-config.yml, icon, docs page) to Airbyte's conventions and to itself.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import List, Set
+from typing import List, Optional, Set
 
 import yaml
+from packaging.requirements import Requirement
 
 from sense_testing.airbyte_metadata import metadata_errors
 
@@ -32,13 +35,31 @@ def setup_field(directory: Path, field: str) -> str:
 
 
 def wheel_packages(directory: Path) -> Set[str]:
-    """The top-level packages (and data directories) of the wheel built from ``directory``'s setup.py."""
-    with tempfile.TemporaryDirectory() as out:
+    """The top-level packages (and data directories) of the wheel built from ``directory``'s setup.py.
+
+    Built from a copy of setup.py and the Python packages beside it, without ``build/`` or ``*.egg-info``:
+    setuptools reuses a ``build/lib`` it finds, so a file deleted since the last build would be in the wheel."""
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "source"
+        source.mkdir()
+        shutil.copy2(directory / "setup.py", source / "setup.py")
+        for package in directory.iterdir():
+            if (package / "__init__.py").is_file():
+                shutil.copytree(package, source / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+        out = Path(work) / "wheel"
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                        "--wheel-dir", out, str(directory)], check=True, capture_output=True, timeout=300)
-        (wheel,) = Path(out).glob("*.whl")
+                        "--wheel-dir", str(out), str(source)], check=True, capture_output=True, timeout=300)
+        (wheel,) = out.glob("*.whl")
         with zipfile.ZipFile(wheel) as archive:
             return {name.split("/")[0] for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
+
+
+def requirements(distribution: str, extra: Optional[str] = None) -> List[Requirement]:
+    """What the installed ``distribution`` requires: without extras, or only for ``extra``."""
+    found = [Requirement(line) for line in importlib.metadata.requires(distribution) or []]
+    env = {"extra": extra or ""}
+    return [r for r in found if (r.marker is None or r.marker.evaluate(env)) and
+            (extra is None) == (r.marker is None or "extra" not in str(r.marker))]
 
 
 def changelog_versions(page: Path) -> List[str]:
