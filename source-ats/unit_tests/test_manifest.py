@@ -178,7 +178,7 @@ def test_picklist_options_cover_exactly_the_picklists_sense_has_slots_for():
     from bullhorn_emulator.data import ENTITY_FIELDS
     from bullhorn_emulator.picklists import PICKLIST_KINDS
     from destination_sense.mapping import build_mappings, load_preset
-    from destination_sense.possible_values import PresetTranslator
+    from destination_sense.sinks.possible_values import PresetTranslator
 
     stream = STREAMS["picklist_options"]
     partitions = stream["retriever"]["partition_router"]["values"]

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values
+from destination_sense.records.lines import UnreadableLine, guess_stream, read_message, unstorable_values
 
 
 def _record(data_json: str) -> bytes:
@@ -78,6 +78,6 @@ def test_the_exact_path_reads_what_orjson_reads_the_same():
     data = {"id": 1, "s": "é\u2028", "f": 1.5, "n": None, "l": [True, {"k": "v"}], "big": 2 ** 64 - 1}
     line = json.dumps({"type": "RECORD", "record": {"stream": "s", "data": data}}).encode() + b" " + b"1" * 0
     fast, _ = read_message(line)
-    from destination_sense.input_lines import _read_exactly
+    from destination_sense.records.lines import _read_exactly
 
     assert _read_exactly(line) == fast

@@ -10,7 +10,8 @@ are written to.
 
 A PUT replaces the whole list, so the values of every record of one field in a sync are merged
 (first position of a value kept, its last label wins) and sent in one PUT: before the first record
-of that entity is handed to batching, before a STATE is passed on, or at the end. If more values of
+of that entity is batched, before a STATE is passed on, or at the end (the sink says when it is due;
+the scheduler decides). If more values of
 an already sent field arrive later in the sync, the merged list is sent again. Before each PUT the
 current list is read (GET) and an unchanged list is not sent. A record naming an unknown entity or
 field, with an empty label or a value that is not a string, number or boolean, is rejected with the
@@ -27,19 +28,18 @@ import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import SenseError
-from destination_sense.http_client import parse_entity_errors
+from destination_sense.ledger import RecordRef
 from destination_sense.normalize import INT64_MAX, INT64_MIN
-from destination_sense.pipeline import DirectItem
-from destination_sense.sync_stats import EntityStats
+from destination_sense.send.http_client import parse_entity_errors, request_id_of
 from sense_api.entities import Entity, entity_for_name, squash_name
 
 #: ``destination_object_name`` of a possible-values stream.
 OBJECT_NAME = "possible_values"
-#: The row of the sync summary (and the stats key of rejections).
+#: The row of the sync summary.
 STATS_KEY = "possible-values"
 
 Problem = Tuple[Optional[str], str]
-Contributor = Tuple[StreamKey, int, str]  # stream, position, record id
+Contributor = RecordRef  # a record merged into a list: stream, position, record id
 
 
 def is_possible_values_name(name: Optional[str]) -> bool:
@@ -151,24 +151,29 @@ class FieldList:
         return [{"label": label, "value": value} for label, value in self.values.values()]
 
 
-class PossibleValuesCollector:
-    """Reading-thread side: validates records, merges them per field, hands out PUT items."""
+class PossibleValuesSink:
+    """Validates possible-values records, merges them per field and hands out one PUT per changed field."""
 
-    def __init__(self, routes: Dict[StreamKey, PossibleValuesRoute], stats, reject: Callable[[str, StreamKey, int, Optional[str], List[Problem]], None]):
+    precedes_records = True  # the lists go before the records of their entity that follow them
+    full = False  # never due on size: one PUT per field
+
+    def __init__(self, routes: Dict[StreamKey, PossibleValuesRoute], ledger, info: Callable[[str], None] = lambda message: None):
         self.routes = routes
-        self.stats = stats
-        stats.by_entity.setdefault(STATS_KEY, EntityStats())
-        self.reject = reject
+        self.streams = tuple(routes)
+        self.ledger = ledger
+        self.info = info
+        for key in routes:
+            ledger.open_stream(key, STATS_KEY)
         self.fields: Dict[Tuple[str, str], FieldList] = {}
         self.dirty: Dict[Tuple[str, str], FieldList] = {}
-        #: collections with values not yet handed over (checked for every record of the writer)
+        #: collections with values not yet handed out (checked before every run of entity records)
         self.pending: set = set()
 
-    def add(self, key: StreamKey, position: int, data: Any) -> None:
-        self.stats[STATS_KEY].received += 1
+    def add(self, key: StreamKey, position: int, record: Mapping[str, Any], line: Optional[bytes] = None) -> None:
         route = self.routes[key]
+        data = record.get("data")
         if data.__class__ is not dict:
-            self.reject(STATS_KEY, key, position, None, [(None, "the record has no data object")])
+            self.ledger.reject(key, position, None, [(None, "the record has no data object")], line)
             return
         entity, field_name = data.get("entity"), data.get("field_name")
         record_id = f"{entity}.{field_name}"
@@ -187,16 +192,20 @@ class PossibleValuesCollector:
         if problem:
             problems.insert(0, (None, problem))
         if problems:
-            self.reject(STATS_KEY, key, position, record_id, problems)
+            self.ledger.reject(key, position, record_id, problems, line)
             return
         for target, sense_field in targets:
             slot = (target.collection, sense_field)
             merged = self.fields.get(slot)
             if merged is None:
                 merged = self.fields[slot] = FieldList(target.collection, sense_field)
-            merged.merge(pairs, (key, position, record_id))
+            merged.merge(pairs, RecordRef(key, position, record_id))
             self.dirty[slot] = merged
             self.pending.add(target.collection)
+
+    def due_before(self, collection: str) -> List["PossibleValuesPut"]:
+        """The PUTs that must go before records of ``collection`` (its changed fields)."""
+        return self.take(collection) if collection in self.pending else []
 
     def take(self, collection: Optional[str] = None) -> List["PossibleValuesPut"]:
         """PUT items for the fields changed since the last take (of one collection, or all)."""
@@ -204,7 +213,7 @@ class PossibleValuesCollector:
         for slot, merged in list(self.dirty.items()):
             if collection is None or slot[0] == collection:
                 del self.dirty[slot]
-                items.append(PossibleValuesPut(merged.collection, merged.field_name, merged.body(), merged.contributors))
+                items.append(PossibleValuesPut(merged.collection, merged.field_name, merged.body(), merged.contributors, self.ledger, self.info))
                 merged.contributors = []
         if collection is None:
             self.pending.clear()
@@ -214,44 +223,41 @@ class PossibleValuesCollector:
 
 
 @dataclass
-class PossibleValuesPut(DirectItem):
+class PossibleValuesPut:
     collection: str
     field_name: str
     values: List[Dict[str, Any]]
     contributors: List[Contributor]
+    ledger: Any = None
+    info: Callable[[str], None] = lambda message: None
 
     @property
     def path(self) -> str:
         return f"/{self.collection}/possible-values/{quote(self.field_name, safe='')}"
 
-    def deliver(self, delivery) -> None:
-        stats = delivery.stats[STATS_KEY]
-        if delivery.dry_run:
-            stats.sent += len(self.contributors)
+    def deliver(self, sender) -> None:
+        ledger = self.ledger
+        if sender.dry_run:
+            ledger.sent(STATS_KEY, self.contributors, requests=0)
             return
-        client = delivery.client
-        url = client.api_url + self.path
-        current, _ = client.send("GET", url, {}, None, f"GET {self.path}")
+        current, _ = sender.request("GET", self.path, {}, None, f"GET {self.path}")
         if current.status_code == 200 and _stored(current.content) == [(v["label"], v["value"]) for v in self.values]:
-            stats.sent += len(self.contributors)
-            delivery.output.info(f"Possible values of {self.collection}.{self.field_name} are unchanged ({len(self.values)} values); not sent.")
+            ledger.sent(STATS_KEY, self.contributors, requests=0)
+            self.info(f"Possible values of {self.collection}.{self.field_name} are unchanged ({len(self.values)} values); not sent.")
             return
         if current.status_code not in (200, 400, 404):  # 400/404: no list to compare with; the PUT decides
             raise SenseError(f"GET {self.path} answered unexpected HTTP {current.status_code}: {current.text[:300]}")
         body = orjson.dumps(self.values)
-        response, retries = client.send("PUT", url, {"Content-Type": "application/json"}, body, f"PUT {self.path}")
-        stats.retries += retries
+        response, retries = sender.request("PUT", self.path, {"Content-Type": "application/json"}, body, f"PUT {self.path}")
+        ledger.retried(STATS_KEY, retries)
         if 200 <= response.status_code < 300:
-            stats.sent += len(self.contributors)
-            stats.batches += 1
-            stats.bytes_raw += len(body)
+            ledger.sent(STATS_KEY, self.contributors, "sent", request_id_of(response.content), raw=len(body))
             return
         if response.status_code == 400:
             reasons = [e.message for e in parse_entity_errors(response.content)] or [response.text[:300]]
-            for stream, position, record_id in self.contributors:
-                delivery.rejections.reject(STATS_KEY, stream, position, record_id,
-                                           [(None, f"Sense refused the possible values of {self.collection}.{self.field_name}: {r}") for r in reasons],
-                                           delivery.counts)
+            problems = [(None, f"Sense refused the possible values of {self.collection}.{self.field_name}: {r}") for r in reasons]
+            for contributor in self.contributors:
+                ledger.reject(contributor.stream, contributor.position, contributor.entity_id, problems)
             return
         raise SenseError(f"PUT {self.path} answered unexpected HTTP {response.status_code}: {response.text[:300]}")
 

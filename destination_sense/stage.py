@@ -1,10 +1,6 @@
-"""The write pipeline's parts: ``Stage`` and the messages that flow between the stages.
+"""``Stage``: one thread working a bounded FIFO queue, in order (the scheduler and the sender are stages).
 
-    reader → batching (``Records``, ``Updates``, ``Flush``, ``StateMarker``, ``DirectItem``)
-           → delivery (``GzipBatch``, ``Updates``, ``StateMarker``, ``DirectItem``)
-
-A stage is one thread that handles the items of a bounded FIFO queue, in order; ``start`` starts
-it (a stage is also a context manager: ``with stage:`` starts it and closes it).
+``start`` starts it (a stage is also a context manager: ``with stage:`` starts it and closes it).
 ``submit`` blocks while the queue is full (this is what bounds memory) and re-raises the stage's
 error once it has failed; after a failure the thread keeps draining its queue without acting, so
 nothing queued after the failure is delivered or echoed. ``close`` queues the end, waits, and
@@ -14,60 +10,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
-
-from destination_sense.catalog import StreamKey
-from destination_sense.gzip_batch import Item
+from typing import Any, Optional
 
 STOP = object()
-
-
-@dataclass
-class Records:
-    collection: str
-    items: List[Item]
-
-
-@dataclass
-class Updates:
-    """Partial updates (PATCH) of one entity; each item's data is the JSON body without the id."""
-
-    collection: str
-    items: List[Item]
-
-
-@dataclass
-class Flush:
-    collection: Optional[str] = None  # None: every entity, in the published order
-
-
-@dataclass
-class StateMarker:
-    """A STATE waiting in the delivery queue behind the batches holding its records."""
-
-    state: Dict[str, Any]
-    scope: Optional[StreamKey]
-    received: int
-    rejected_while_reading: int
-    sequence: int
-    #: last position read per stream when the state arrived; None: every rejection so far belongs here
-    positions: Optional[Mapping[StreamKey, int]] = None
-
-
-class DirectItem:
-    """Pipeline items that are not batches of records: possible-values lists and resume uploads.
-
-    The batching stage closes the open batch of the item's ``collection`` (so what was received
-    before reaches Sense first) and passes the item on; the delivery stage calls
-    ``item.deliver(delivery)`` in queue order, so a STATE queued after the item is echoed only once
-    the item was delivered.
-    """
-
-    collection: str
-
-    def deliver(self, delivery) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 class Stage:

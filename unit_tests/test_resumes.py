@@ -7,7 +7,7 @@ import os
 import pytest
 
 from destination_sense.mapping import load_preset
-from destination_sense.resume_upload import ResumeRoute, is_resume_name, prepare, routes_from_catalog
+from destination_sense.sinks.resumes import ResumeRoute, is_resume_name, prepare, routes_from_catalog
 from sense_api.limits import MAX_RESUME_BYTES
 
 KEY = (None, "resumes")

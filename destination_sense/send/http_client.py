@@ -17,9 +17,9 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from destination_sense.auth import TokenProvider
+from destination_sense.send.auth import TokenProvider
 from destination_sense.errors import ConfigError, SenseError, TransientError
-from destination_sense.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from destination_sense.send.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 USER_AGENT = "airbyte-destination-sense"
 
@@ -48,6 +48,7 @@ class PostOutcome:
     status: int
     errors: List[EntityError] = field(default_factory=list)
     retries: int = 0
+    request_id: Optional[str] = None  # Sense's reference for an accepted request
 
     @property
     def accepted(self) -> bool:
@@ -60,6 +61,16 @@ class PostOutcome:
     @property
     def rejected(self) -> bool:
         return self.status == 400
+
+
+def request_id_of(body: bytes) -> Optional[str]:
+    """Sense's ``request_id`` from an answer's JSON body, if it has one."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    value = data.get("request_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def parse_entity_errors(body: bytes) -> List[EntityError]:
@@ -129,7 +140,9 @@ class SenseClient:
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
         response, retries = self._request("POST", url, headers, gzip_body, description or f"POST /{collection}")
         status = response.status_code
-        if status in (200, 201, 202, 204, 413):
+        if status in (200, 201, 202, 204):
+            return PostOutcome(status, retries=retries, request_id=request_id_of(response.content))
+        if status == 413:
             return PostOutcome(status, retries=retries)
         if status == 400:
             return PostOutcome(400, parse_entity_errors(response.content), retries=retries)
@@ -225,3 +238,14 @@ class _Retry:
     problem: str
     status: Optional[int] = None
     retry_after: Optional[float] = None
+
+
+def build_client(config, output=None, policy: Optional[RetryPolicy] = None) -> SenseClient:
+    """The client for a ``SenseConfig``: its token provider (new tokens registered as secrets with
+    ``output``), its retry policy, and log lines through ``output`` (when given)."""
+    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds, max_retries=config.max_retries)
+    on_token = output.add_secret if output is not None else None
+    log = output.info if output is not None else (lambda message: None)
+    warn = output.warn if output is not None else (lambda message: None)
+    tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token, warn=warn)
+    return SenseClient(config.api_url, tokens, policy=policy, log=log)

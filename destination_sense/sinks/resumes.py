@@ -15,9 +15,9 @@ Checks before anything is sent: the candidate and resume ids, an extension Sense
 non-empty file of at most 4 MB, ISO 8601 dates (epoch numbers in the config's ``epoch_unit``). A record failing one
 is rejected with the reason; so is a file Sense answers 400, 404 (unknown candidate) or 413 to.
 
-Uploads wait in the writer until a group is full, a STATE comes or the input ends; the candidates
-received before them are handed over first and batching sends their open batch first, so a
-candidate's own upsert is accepted before its resume is sent. A group is uploaded
+Uploads wait in the sink until a group is full, a STATE comes or the input ends; the scheduler
+sends the open batch of candidates before them, so a candidate's own upsert is accepted before its
+resume is sent. A group is uploaded
 ``UPLOAD_CONCURRENCY`` files at a time, each streamed from disk by requests-toolbelt's
 ``MultipartEncoder`` (a fresh one per attempt; retries as for batches); a STATE after a file record
 is echoed only after its upload was answered.
@@ -37,11 +37,10 @@ from urllib.parse import quote
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import ConfigError, SenseError
-from destination_sense.http_client import parse_entity_errors
+from destination_sense.ledger import RecordRef
 from destination_sense.mapping_expressions import MISSING, ExpressionError, Getter, compile_expression
 from destination_sense.normalize import CoercionError, to_datetime
-from destination_sense.pipeline import DirectItem
-from destination_sense.sync_stats import EntityStats
+from destination_sense.send.http_client import parse_entity_errors, request_id_of
 from sense_api.entities import squash_name
 from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
@@ -234,23 +233,26 @@ def prepare(route: ResumeRoute, position: int, record: Mapping[str, Any], temp_d
     return upload, [], record_id
 
 
-class ResumeCollector:
-    """Reading-thread side: checks file records and groups the uploads."""
+class ResumeSink:
+    """Checks file records and groups the uploads."""
 
-    def __init__(self, routes: Dict[StreamKey, ResumeRoute], stats, reject: Callable[[str, StreamKey, int, Optional[str], List[Problem]], None]):
+    precedes_records = False  # uploads go after the candidates received before them
+
+    def __init__(self, routes: Dict[StreamKey, ResumeRoute], ledger, warn: Callable[[str], None] = lambda message: None):
         self.routes = routes
-        self.stats = stats
-        stats.by_entity.setdefault(STATS_KEY, EntityStats())
-        self.reject = reject
+        self.streams = tuple(routes)
+        self.ledger = ledger
+        self.warn = warn
+        for key in routes:
+            ledger.open_stream(key, STATS_KEY)
         self.pending: List[Upload] = []
         self.pool: Optional[ThreadPoolExecutor] = None
 
-    def add(self, key: StreamKey, position: int, record: Mapping[str, Any]) -> bool:
+    def add(self, key: StreamKey, position: int, record: Mapping[str, Any], line: Optional[bytes] = None) -> bool:
         """Queue the upload of a file record; False when it was rejected."""
-        self.stats[STATS_KEY].received += 1
         upload, problems, record_id = prepare(self.routes[key], position, record)
         if upload is None:
-            self.reject(STATS_KEY, key, position, record_id, problems)
+            self.ledger.reject(key, position, record_id, problems, line)
             return False
         self.pending.append(upload)
         return True
@@ -259,45 +261,49 @@ class ResumeCollector:
     def full(self) -> bool:
         return len(self.pending) >= GROUP_SIZE
 
+    def due_before(self, collection: str) -> List["ResumeUploads"]:
+        return []
+
     def take(self) -> List["ResumeUploads"]:
         if not self.pending:
             return []
         if self.pool is None:
             self.pool = ThreadPoolExecutor(UPLOAD_CONCURRENCY, thread_name_prefix="sense-resume")
         uploads, self.pending = self.pending, []
-        return [ResumeUploads(uploads, self.pool)]
+        return [ResumeUploads(uploads, self.pool, self.ledger, self.warn)]
 
 
 @dataclass
-class ResumeUploads(DirectItem):
+class ResumeUploads:
     uploads: List[Upload]
     pool: ThreadPoolExecutor
+    ledger: Any
+    warn: Callable[[str], None] = lambda message: None
     collection: str = field(default="candidates")
 
-    def deliver(self, delivery) -> None:
-        if delivery.dry_run:
+    def deliver(self, sender) -> None:
+        if sender.dry_run:
             for upload in self.uploads:
-                self._accepted(delivery, upload)
+                self.accepted(upload)
             return
-        futures = [self.pool.submit(self._upload, delivery, upload) for upload in self.uploads]
+        futures = [self.pool.submit(self._upload, sender, upload) for upload in self.uploads]
         errors = [f.exception() for f in futures]
         for error in errors:
             if error is not None:
                 raise error
 
-    def _upload(self, delivery, upload: Upload) -> None:
+    def _upload(self, sender, upload: Upload) -> None:
         try:
-            response, retries = send(delivery.client, upload)
-            with delivery.stats.lock:
-                delivery.stats[STATS_KEY].retries += retries
+            response, retries = send(sender, upload)
+            self.ledger.retried(STATS_KEY, retries)
             status = response.status_code
             if 200 <= status < 300:
-                self._accepted(delivery, upload)
+                self.accepted(upload, request_id_of(response.content))
                 if upload.delete_after_upload:
                     try:
                         os.unlink(upload.path)
                     except OSError as exc:
-                        delivery.output.warn(f"Could not delete the staged file {upload.path!r} after its upload: {exc.strerror or exc}")
+                        self.warn(f"Could not delete the staged file {upload.path!r} after its upload: {exc.strerror or exc}")
                 return
             if status == 404:
                 reason = f"Sense knows no candidate '{upload.candidate_id}' (404): the resume was not stored"
@@ -307,7 +313,7 @@ class ResumeUploads(DirectItem):
                 reason = "Sense refused the file: " + ("; ".join([e.message for e in parse_entity_errors(response.content)]) or response.text[:300])
             else:
                 raise SenseError(f"POST /candidates/{{id}}/resume answered unexpected HTTP {status}: {response.text[:300]}")
-            delivery.rejections.reject(STATS_KEY, upload.stream, upload.position, upload.record_id, [(None, reason)], delivery.counts)
+            self.ledger.reject(upload.stream, upload.position, upload.record_id, [(None, reason)])
         finally:
             if upload.temporary:
                 try:
@@ -315,16 +321,11 @@ class ResumeUploads(DirectItem):
                 except OSError:
                     pass
 
-    @staticmethod
-    def _accepted(delivery, upload: Upload) -> None:
-        stats = delivery.stats[STATS_KEY]
-        with delivery.stats.lock:
-            stats.sent += 1
-            stats.batches += 1
-            stats.bytes_raw += upload.size
+    def accepted(self, upload: Upload, request_id: Optional[str] = None) -> None:
+        self.ledger.sent(STATS_KEY, (RecordRef(upload.stream, upload.position, upload.record_id),), "sent", request_id, raw=upload.size)
 
 
-def send(client, upload: Upload):
+def send(sender, upload: Upload):
     """POST the file, streamed from disk: a new encoder (and open file) per attempt, one boundary."""
     from requests_toolbelt.multipart.encoder import MultipartEncoder  # only syncs with files pay the import
 
@@ -343,7 +344,7 @@ def send(client, upload: Upload):
     path = f"/candidates/{quote(upload.candidate_id, safe='')}/resume"
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     try:
-        return client.send("POST", client.api_url + path, headers, body, f"POST {path} ({upload.size:,} bytes)")
+        return sender.request("POST", path, headers, body, f"POST {path} ({upload.size:,} bytes)")
     finally:
         for handle in opened:
             handle.close()
