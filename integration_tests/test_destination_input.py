@@ -119,6 +119,7 @@ def test_ids_beyond_64_bits_keep_every_digit_and_stay_two_entities(sense_emulato
         _raw('{"id":123456789012345678901234567892,"first_name":"B"}'),
         _raw('{"id":42.0,"first_name":"C"}'),
         _raw('{"id":1.2345678901234568e+29,"first_name":"D"}'),  # a float that may have lost digits
+        _raw('{"id":9007199254740993.0,"first_name":"G"}'),  # reads as 2**53: it would reach Sense as ...992
         _raw('{"id":"   ","first_name":"E"}'),  # a blank id is no id
         _raw('{"id":"7","first_name":"F","internal_user_id":99999999999999999999999}'),
         STATE,
@@ -128,7 +129,8 @@ def test_ids_beyond_64_bits_keep_every_digit_and_stay_two_entities(sense_emulato
     stored = sense_emulator.admin.entities_by_id("candidates")
     assert sorted(stored) == sorted(["123456789012345678901234567891", "123456789012345678901234567892", "42", "7"])
     assert stored["7"]["internal_user_id"] == "99999999999999999999999"
-    assert _counts(result.states[0]) == (4, 2)
+    assert _counts(result.states[0]) == (4, 3)
+    assert any("record #5" in line and "9007199254740992.0, at or beyond 2**53" in line for line in result.logs), result.logs
 
 
 def test_dates_use_the_configured_epoch_unit_and_iso_basic_forms(sense_emulator, tmp_path):
