@@ -18,4 +18,4 @@ Importing this package is cheap and no command imports the Airbyte CDK (``cli``)
 and the tools can share the entity registry and schemas.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

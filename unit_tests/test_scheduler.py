@@ -221,3 +221,24 @@ def test_sink_work_goes_after_the_open_batch_of_its_entity_and_before_the_record
     kinds = [type(item).__name__ for item in sender.items]
     assert kinds == ["GzipBatch", "_Work", "GzipBatch"]
     assert [i.entity_id for i in sender.items[2].items] == ["2", "3"]
+
+
+def test_after_a_failure_what_came_before_it_still_goes_with_the_states_it_settles():
+    class FailingSink(_Sink):
+        def add(self, stream, position, record, line):
+            raise OSError("the staged file went away")
+
+    ledger = SyncLedger()
+    ledger.open_stream((None, "side"), "side")
+    scheduler, sender = _scheduler(ledger=ledger, sinks=[FailingSink()])
+    marker = _marker({STREAM: 2})
+    side = SideRecord((None, "side"), {"data": {}})
+    later = _marker({STREAM: 4})
+    try:
+        scheduler.handle(_items(0, 2) + [marker, side] + _items(2, 2) + [later])
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the sink's failure must fail the scheduler")
+    assert isinstance(sender.items[0], GzipBatch) and [i.entity_id for i in sender.items[0].items] == ["0", "1"]
+    assert sender.items[1:] == [marker], "the state before the failure is passed on; nothing after it"

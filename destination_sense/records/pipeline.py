@@ -24,7 +24,7 @@ import orjson
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.errors import ConfigError
 from destination_sense.normalize import INT64_MAX, INT64_MIN, RecordNormalizer
-from destination_sense.records.envelopes import IGNORED_TYPES, message_problem, record_problem, state_problem
+from destination_sense.records.envelopes import IGNORED_TYPES, message_problem, message_type, record_problem, state_problem
 from destination_sense.records.item import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.records.lines import UnreadableLine, guess_stream, read_message, unstorable_values
 from sense_api.entities import BY_COLLECTION
@@ -142,7 +142,7 @@ class RecordPipeline:
             if not line.strip():
                 return None  # an empty line is no message
             return self._unreadable(number, f"{exc}", guess_stream(line))
-        kind = message.get("type") if message.__class__ is dict else None
+        kind = message_type(message)
         if kind == "RECORD":
             record = message.get("record")
             problem = record_problem(record)

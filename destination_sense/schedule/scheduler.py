@@ -114,6 +114,16 @@ class EntityScheduler(Stage):
 
     # ------------------------------------------------------------------ input
     def handle(self, chunk: List[Any]) -> None:
+        try:
+            self._handle(chunk)
+        except BaseException:
+            try:  # what came before the failure still goes, with the STATEs it settles
+                self._flush_all()
+            except BaseException:  # noqa: BLE001 - the first error is the one reported
+                pass
+            raise
+
+    def _handle(self, chunk: List[Any]) -> None:
         run: List[Item] = []
         run_collection = None
         for item in chunk:
