@@ -144,10 +144,12 @@ def _where(filters: Filters, kind: str) -> Tuple[str, List[Any]]:
             sub.append("e.entity_id = ?")
             params.append(filters.entity_id)
         clauses.append(f"w.seq IN (SELECT e.seq FROM writeback_entities e WHERE {' AND '.join(sub)})")
-    if filters.unknown_type:
-        clauses.append("w.unknown_type <> 0")
+    if filters.unknown_type:  # a bound True: an integer on SQLite, a boolean on PostgreSQL
+        clauses.append("w.unknown_type = ?")
+        params.append(True)
     if filters.newer_version:
-        clauses.append("w.newer_version <> 0")
+        clauses.append("w.newer_version = ?")
+        params.append(True)
     if filters.conflict:
         clauses.append("w.sense_id IN (SELECT c2.sense_id FROM writeback_conflicts c2)")
     if filters.text:
