@@ -87,6 +87,8 @@ def main() -> int:
                 Filters(entity_type="AE_CANDIDATE", entity_id="1234")))
             timed("filter conflict (none exist)", lambda: queries.writebacks(Filters(conflict=True)))
             timed("filter summary text 'replied YES'", lambda: queries.writebacks(Filters(text="replied YES")))
+            timed("filter summary text, no match (full scan)", lambda: queries.writebacks(Filters(text="nowhere")))
+            timed("filter menus: types and entity types", lambda: queries.types() + queries.entity_types())
             timed("detail", lambda: [queries.detail(args.rows // 3)])
             timed("parked groups", lambda: queries.parked())
             timed("health: arrivals per minute, 24 h", lambda: list(queries.arrivals(now).values()), repeat=1)

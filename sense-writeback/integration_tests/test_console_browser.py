@@ -125,16 +125,6 @@ def pwned(w):
     return w.driver.execute_script("return window.__pwned")
 
 
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def test_login_logout_and_refusals(world):
     d = world.driver
     d.delete_all_cookies()
@@ -266,8 +256,14 @@ def test_replay_of_a_parked_write_back_writes_the_note(world):
     seq.click()
     with navigating(d):
         group.find_element("css selector", ".replay-selected").click()
-    state = wait_for(lambda: (d.refresh() or True) and d.find_element("id", "replay-state").get_attribute("data-state")
-                     != "running" and d.find_element("id", "replay-state"))
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def finished(driver):
+        driver.refresh()
+        state = driver.find_element("id", "replay-state")
+        return state if state.get_attribute("data-state") != "running" else None
+
+    state = WebDriverWait(d, 60, poll_frequency=0.3).until(finished)
     assert state.text.startswith("Done: 1 forwarded, 0 parked again, 0 missing"), state.text
     shot(world, "replay")
     made = [n for n in notes(world.emulator) if n["externalID"] == f"sense:{world.target['id']}"]

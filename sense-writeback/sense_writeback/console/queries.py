@@ -10,12 +10,16 @@ row 10 million.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 PAGE_SIZE = 50
 FORWARDER = "forwarder"
+MENU_SECONDS = 60.0  # how long the filter menus' type lists are reused
 ARRIVAL_SLACK = timedelta(minutes=10)  # receive times may step back this much as seq grows (replica clocks)
 
 #: The summary of a stored body, as text, per backend (``Store.kind``).
@@ -123,42 +127,36 @@ def _rows(cursor) -> List[Row]:
 
 
 def _where(filters: Filters, kind: str) -> Tuple[str, List[Any]]:
+    """The WHERE clause of the list and its parameters: one ``(applies, clause, value)`` per filter."""
+    entity = [(filters.entity_type, "e.entity_type = ?"), (filters.entity_id, "e.entity_id = ?")]
+    entity_clause = " AND ".join(clause for value, clause in entity if value)
+    conditions = [
+        (filters.type, "w.type = ?", filters.type),
+        (filters.received_from, "w.received_at >= ?", filters.received_from),
+        (filters.received_to, "w.received_at < ?", _next_day(filters.received_to)),
+        # IN (...): the (entity_type, entity_id) index finds the rows
+        (entity_clause, f"w.seq IN (SELECT e.seq FROM writeback_entities e WHERE {entity_clause})",
+         [value for value, _ in entity if value]),
+        # a bound True: an integer on SQLite, a boolean on PostgreSQL
+        (filters.unknown_type, "w.unknown_type = ?", True),
+        (filters.newer_version, "w.newer_version = ?", True),
+        (filters.conflict, "w.sense_id IN (SELECT c2.sense_id FROM writeback_conflicts c2)", []),
+        (filters.text, f"lower({_SUMMARY[kind]}) LIKE ? ESCAPE '\\'", _like(filters.text)),
+        (filters.before is not None, "w.seq < ?", filters.before),
+    ]
     clauses: List[str] = []
     params: List[Any] = []
-    if filters.type:
-        clauses.append("w.type = ?")
-        params.append(filters.type)
-    if filters.received_from:
-        clauses.append("w.received_at >= ?")
-        params.append(filters.received_from)
-    if filters.received_to:
-        clauses.append("w.received_at < ?")
-        end = datetime.strptime(filters.received_to, "%Y-%m-%d") + timedelta(days=1)
-        params.append(end.strftime("%Y-%m-%d"))
-    if filters.entity_type or filters.entity_id:  # IN (...): the (entity_type, entity_id) index finds the rows
-        sub = []
-        if filters.entity_type:
-            sub.append("e.entity_type = ?")
-            params.append(filters.entity_type)
-        if filters.entity_id:
-            sub.append("e.entity_id = ?")
-            params.append(filters.entity_id)
-        clauses.append(f"w.seq IN (SELECT e.seq FROM writeback_entities e WHERE {' AND '.join(sub)})")
-    if filters.unknown_type:  # a bound True: an integer on SQLite, a boolean on PostgreSQL
-        clauses.append("w.unknown_type = ?")
-        params.append(True)
-    if filters.newer_version:
-        clauses.append("w.newer_version = ?")
-        params.append(True)
-    if filters.conflict:
-        clauses.append("w.sense_id IN (SELECT c2.sense_id FROM writeback_conflicts c2)")
-    if filters.text:
-        clauses.append(f"lower({_SUMMARY[kind]}) LIKE ? ESCAPE '\\'")
-        params.append(_like(filters.text))
-    if filters.before is not None:
-        clauses.append("w.seq < ?")
-        params.append(filters.before)
+    for applies, clause, value in conditions:
+        if applies:
+            clauses.append(clause)
+            params.extend(value if isinstance(value, list) else [value])
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _next_day(day: str) -> str:
+    if not day:
+        return ""
+    return (datetime.strptime(day, "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 class Queries:
@@ -166,9 +164,24 @@ class Queries:
 
     def __init__(self, store):
         self.store = store
+        self._local = threading.local()  # pages render in a thread pool: one connection per thread and page
+        self._menus: Dict[str, Tuple[float, List[str]]] = {}
+
+    @contextmanager
+    def connection(self):
+        """One reader connection for every query of the block (the queries inside reuse it)."""
+        if getattr(self._local, "conn", None) is not None:
+            yield self._local.conn
+            return
+        with self.store.reader() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> List[tuple]:
-        with self.store.reader() as conn:
+        with self.connection() as conn:
             cursor = conn.cursor()
             cursor.execute(self.store.convert(statement), tuple(params))
             return cursor.fetchall()
@@ -178,7 +191,7 @@ class Queries:
         """One page, newest first, and the ``before`` value of the next page (None on the last)."""
         where, params = _where(filters, self.store.kind)
         statement = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}{where} ORDER BY w.seq DESC LIMIT ?"
-        with self.store.reader() as conn:
+        with self.connection() as conn:
             cursor = conn.cursor()
             cursor.execute(self.store.convert(statement), (*params, limit + 1))
             rows = _rows(cursor)
@@ -187,13 +200,21 @@ class Queries:
         return rows, (rows[-1].seq if more else None)
 
     def types(self) -> List[str]:
-        return [r[0] for r in self._all("SELECT DISTINCT type FROM writebacks ORDER BY type")]
+        """The types stored (for the filter's menu; a full scan, so kept for ``MENU_SECONDS``)."""
+        return self._menu("types", "SELECT DISTINCT type FROM writebacks ORDER BY type")
 
     def entity_types(self) -> List[str]:
-        return [r[0] for r in self._all("SELECT DISTINCT entity_type FROM writeback_entities ORDER BY entity_type")]
+        return self._menu("entity_types", "SELECT DISTINCT entity_type FROM writeback_entities ORDER BY entity_type")
+
+    def _menu(self, name: str, statement: str) -> List[str]:
+        cached = self._menus.get(name)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > MENU_SECONDS:
+            cached = self._menus[name] = (now, [r[0] for r in self._all(statement)])
+        return cached[1]
 
     def row(self, seq: int) -> Optional[Row]:
-        with self.store.reader() as conn:
+        with self.connection() as conn:
             cursor = conn.cursor()
             cursor.execute(self.store.convert(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE w.seq = ?"), (seq,))
             rows = _rows(cursor)
@@ -201,6 +222,10 @@ class Queries:
 
     def detail(self, seq: int) -> Optional[Dict[str, Any]]:
         """Everything the detail page shows about one stored write-back."""
+        with self.connection():
+            return self._detail(seq)
+
+    def _detail(self, seq: int) -> Optional[Dict[str, Any]]:
         row = self.row(seq)
         if row is None:
             return None
@@ -274,7 +299,7 @@ class Queries:
         """The smallest ``seq`` received at or after ``moment``, by binary search over ``seq`` (no index on
         ``received_at`` is needed: ``seq`` grows with the receive time, up to the clock differences
         between replicas, which ``ARRIVAL_SLACK`` covers)."""
-        with self.store.reader() as conn:
+        with self.connection() as conn:
             cursor = conn.cursor()
             cursor.execute("SELECT MIN(seq), MAX(seq) FROM writebacks")
             bounds = cursor.fetchone()

@@ -154,10 +154,12 @@ class Console:
     # -- pages -----------------------------------------------------------------------------------
     def writebacks(self, request: Request, session: Session, form) -> Response:
         filters = Filters.from_query(dict(request.query_params))
-        rows, next_before = self.queries.writebacks(filters)
+        with self.queries.connection():
+            rows, next_before = self.queries.writebacks(filters)
+            types, entity_types = self.queries.types(), self.queries.entity_types()
         return self.render(request, "writebacks.html", session, title="Write-backs", section="writebacks",
-                           rows=rows, filters=filters, next_before=next_before, types=self.queries.types(),
-                           entity_types=self.queries.entity_types())
+                           rows=rows, filters=filters, next_before=next_before, types=types,
+                           entity_types=entity_types)
 
     def detail(self, request: Request, session: Session, form) -> Response:
         detail = self.queries.detail(request.path_params["seq"])
@@ -194,8 +196,9 @@ class Console:
         return self.render(request, "replay.html", session, title="Replay", section="parked", job=job)
 
     def health(self, request: Request, session: Session, form) -> Response:
-        return self.render(request, "health.html", session, title="Health", section="health",
-                           h=health(self.queries, self.store, self.metrics))
+        with self.queries.connection():
+            view = health(self.queries, self.store, self.metrics)
+        return self.render(request, "health.html", session, title="Health", section="health", h=view)
 
     # -- syncs -----------------------------------------------------------------------------------
     def _outcomes(self) -> SyncOutcomes:
