@@ -108,12 +108,18 @@ class S3Storage(Storage):
         except ImportError:
             raise OutcomesUnavailable("an s3:// sync-outcomes root needs the minio package "
                                       "(pip install 'sense-writeback[s3]')") from None
+        import urllib3
+
         parsed = urlparse(root)
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
         endpoint_url = urlparse(endpoint or "https://s3.amazonaws.com")
+        # a page waits for this: short timeouts and a few quick retries, not minio's default patience
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=5, read=30), maxsize=4,
+                                   retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                         status_forcelist=(500, 502, 503, 504)))
         self.client = Minio(endpoint_url.netloc, access_key=access_key, secret_key=secret_key, region=region,
-                            secure=endpoint_url.scheme != "http")
+                            secure=endpoint_url.scheme != "http", http_client=http)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
