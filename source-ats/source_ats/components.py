@@ -13,6 +13,10 @@ puts the session key on requests and renews the session when the API answers 401
 (the manifest's error handler then retries the request with the new session). `BullhornRequester` takes its
 `url_base` from the session's `restUrl`.
 
+Change-event mode (`BullhornChangeEventRetriever`, `ChangeEventFeed`) reads the entity streams through
+Bullhorn's event subscription: its destructive reads, re-gets by requestId and a checkpoint per stream
+have no declarative counterpart (see docs/source-ats.md, "Change events").
+
 Two components exist for throughput only (see docs/source-ats.md, "Throughput"):
 `BullhornRecordExtractor` replaces the CDK's DpathExtractor, whose `dpath.get` walks every leaf of
 the response to find one top-level key; `BullhornOffsetIncrement` evaluates the configured page size
