@@ -22,7 +22,22 @@ def _resolved(stream):
     return stream
 
 
-STREAMS = {_resolved(s)["name"]: _resolved(s) for s in MANIFEST["streams"]}
+def _branches():
+    """The stream list in each update method: {"date_last_modified": [...], "change_events": [...]}."""
+    out = {"date_last_modified": [], "change_events": []}
+    for entry in MANIFEST["streams"]:
+        if entry.get("type") == "ConditionalStreams":
+            method = "change_events" if entry["condition"].startswith("{{ (config") else "date_last_modified"
+            out[method].extend(entry["streams"])
+        else:
+            for streams in out.values():
+                streams.append(_resolved(entry))
+    return out
+
+
+BRANCHES = _branches()
+STREAMS = {s["name"]: s for s in BRANCHES["date_last_modified"]}
+CHANGE_EVENT_STREAMS = {s["name"]: s for s in BRANCHES["change_events"]}
 
 EXPECTED_ORDER = [
     "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
@@ -61,6 +76,24 @@ def test_streams_in_sense_dependency_order():
     # picklists first (destination-sense sends possible values before the records using them),
     # the entities in Sense's order, the candidates' files last.
     assert list(STREAMS) == ["picklist_options"] + EXPECTED_ORDER + ["candidate_files"]
+
+
+def test_change_event_mode_has_the_same_streams_on_the_change_event_retriever():
+    assert list(CHANGE_EVENT_STREAMS) == list(STREAMS)
+    conditions = [e["condition"] for e in MANIFEST["streams"] if e.get("type") == "ConditionalStreams"]
+    assert conditions == ["{{ not ((config.get('replication_method') or {}).get('method') == 'change_events') }}",
+                          "{{ (config.get('replication_method') or {}).get('method') == 'change_events' }}"]
+    for name in EXPECTED_ORDER:
+        stream = CHANGE_EVENT_STREAMS[name]
+        assert stream["$ref"] == "#/definitions/change_event_stream"
+        assert stream["$parameters"] == STREAMS[name]["$parameters"]
+        assert stream["schema_loader"] == [STREAMS[name]["schema_loader"], {"$ref": "#/definitions/cdc_schema_loader"}]
+    definition = MANIFEST["definitions"]["change_event_stream"]
+    assert definition["retriever"]["class_name"].endswith(".BullhornChangeEventRetriever")
+    assert definition["incremental_sync"]["cursor_field"] == "dateLastModified" and "step" not in definition["incremental_sync"]
+    cdc = MANIFEST["definitions"]["cdc_schema_loader"]["schema"]["properties"]
+    assert cdc == {"_ab_cdc_deleted_at": {"type": ["null", "string"], "format": "date-time",
+                                          "description": cdc["_ab_cdc_deleted_at"]["description"]}}
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
