@@ -28,13 +28,13 @@ TEST_REQUIREMENTS = CDK_REQUIREMENTS + [
     "pytest-httpserver>=1.0",
     "PyYAML>=6",
     # the end-to-end tests run the destination against the emulators and behind source-ats
-    "sense-dev-tools>=0.1",
+    "sense-dev-tools[demo]>=0.2",  # the demo's pipe (source-ats → destination) and the emulators
     "airbyte-source-ats>=0.2",
 ]
 
 setup(
     name="airbyte-destination-sense",
-    version="0.2.0",
+    version="0.2.1",
     description="Airbyte destination for the Sense partner API: upserts the ten Sense entities in order.",
     author="Sense connectors contributors",
     license="MIT",
