@@ -24,6 +24,7 @@ MAIN_REQUIREMENTS = [
     "psycopg[binary]>=3.1",
     "requests>=2.31",
     "PyYAML>=6",
+    "Jinja2>=3.1",
 ]
 
 setup(
@@ -34,11 +35,12 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["sense_writeback", "sense_writeback.*"]),
-    package_data={"sense_writeback": ["schemas/*.json"]},
+    package_data={"sense_writeback": ["schemas/*.json", "console/templates/*.html", "console/static/*"]},
     install_requires=MAIN_REQUIREMENTS,
     extras_require={
         "forward": ["urllib3>=1.26"],
-        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.2"],
+        "s3": ["minio>=7.2"],
+        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.2", "selenium>=4.20"],
     },
     entry_points={"console_scripts": ["sense-writeback=sense_writeback.cli:main"]},
 )

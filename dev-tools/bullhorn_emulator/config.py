@@ -41,6 +41,7 @@ class Settings:
     retry_after: int = 0  # >0: a 429 carries Retry-After: this many seconds
     retry_after_http_date: int = 0  # 1: ... written as an HTTP date (now + retry_after) instead
     latency_ms: float = 0.0  # added to every REST data call
+    event_retention: float = 86400.0  # seconds queued events and read batches (for requestId re-gets) are kept
     read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
 
 
@@ -78,6 +79,7 @@ def int_param(params: Dict[str, Any], name: str, default: int) -> int:
 ADMIN_SETTINGS: Dict[str, Tuple[type, float, bool]] = {
     "session_max_calls": (int, 0, True), "throttle_every": (int, 0, True), "rate_limit_per_minute": (int, 0, True),
     "access_token_ttl": (float, 0, False), "session_ttl": (float, 0, False), "latency_ms": (float, 0, True),
+    "event_retention": (float, 0, False),
     "retry_after": (int, 0, True), "retry_after_http_date": (int, 0, True),
 }
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from sense_api import bullhorn
+from sense_testing.spec_layout import layout_problems
 
 CONNECTOR = Path(__file__).resolve().parents[1]
 ROOT = CONNECTOR / "source_ats"
@@ -22,7 +23,22 @@ def _resolved(stream):
     return stream
 
 
-STREAMS = {_resolved(s)["name"]: _resolved(s) for s in MANIFEST["streams"]}
+def _branches():
+    """The stream list in each update method: {"date_last_modified": [...], "change_events": [...]}."""
+    out = {"date_last_modified": [], "change_events": []}
+    for entry in MANIFEST["streams"]:
+        if entry.get("type") == "ConditionalStreams":
+            method = "change_events" if entry["condition"].startswith("{{ (config") else "date_last_modified"
+            out[method].extend(entry["streams"])
+        else:
+            for streams in out.values():
+                streams.append(_resolved(entry))
+    return out
+
+
+BRANCHES = _branches()
+STREAMS = {s["name"]: s for s in BRANCHES["date_last_modified"]}
+CHANGE_EVENT_STREAMS = {s["name"]: s for s in BRANCHES["change_events"]}
 
 # The Bullhorn correspondence (sense_api.bullhorn) names the streams, their order and their Bullhorn entities;
 # the manifest cannot import it (the image is manifest-only), so these tests hold the manifest to it.
@@ -75,6 +91,24 @@ def test_the_files_stream_reads_the_entity_and_fields_of_the_correspondence():
     for field in bullhorn.file_fields().values():
         head, _, sub = field.path.partition(".")
         assert head in properties and (not sub or sub in properties[head]["properties"]), field
+
+
+def test_change_event_mode_has_the_same_streams_on_the_change_event_retriever():
+    assert list(CHANGE_EVENT_STREAMS) == list(STREAMS)
+    conditions = [e["condition"] for e in MANIFEST["streams"] if e.get("type") == "ConditionalStreams"]
+    assert conditions == ["{{ not ((config.get('replication_method') or {}).get('method') == 'change_events') }}",
+                          "{{ (config.get('replication_method') or {}).get('method') == 'change_events' }}"]
+    for name in EXPECTED_ORDER:
+        stream = CHANGE_EVENT_STREAMS[name]
+        assert stream["$ref"] == "#/definitions/change_event_stream"
+        assert stream["$parameters"] == STREAMS[name]["$parameters"]
+        assert stream["schema_loader"] == [STREAMS[name]["schema_loader"], {"$ref": "#/definitions/cdc_schema_loader"}]
+    definition = MANIFEST["definitions"]["change_event_stream"]
+    assert definition["retriever"]["class_name"].endswith(".BullhornChangeEventRetriever")
+    assert definition["incremental_sync"]["cursor_field"] == "dateLastModified" and "step" not in definition["incremental_sync"]
+    cdc = MANIFEST["definitions"]["cdc_schema_loader"]["schema"]["properties"]
+    assert cdc == {"_ab_cdc_deleted_at": {"type": ["null", "string"], "format": "date-time",
+                                          "description": cdc["_ab_cdc_deleted_at"]["description"]}}
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
@@ -158,6 +192,23 @@ def test_spec_marks_secrets_and_limits():
     assert props["auth_base_url"]["default"] == "https://auth.bullhornstaffing.com/oauth"
     assert props["rest_login_url"]["default"] == "https://rest.bullhornstaffing.com/rest-services"
     assert set(spec["required"]) == {"client_id", "client_secret", "start_date"}
+
+
+def test_spec_groups_the_settings_as_airbyte_forms_do():
+    spec = MANIFEST["spec"]["connection_specification"]
+    assert layout_problems(spec) == []
+    props = spec["properties"]
+    members = {g["id"]: [n for n, p in sorted(props.items(), key=lambda kv: kv[1]["order"]) if p["group"] == g["id"]] for g in spec["groups"]}
+    assert members == {
+        "authentication": ["client_id", "client_secret", "refresh_token", "username", "password", "redirect_uri"],
+        "replication": ["start_date"],
+        "data_centre": ["auth_base_url", "rest_login_url"],
+        "reading": ["page_size", "window_size_days", "max_calls_per_minute", "num_workers"],
+    }
+    # one of refresh token or username/password is needed, and most tenants are not on the default data centre:
+    # those optional settings stay in view; the rarely changed ones collapse under "Optional fields"
+    assert sorted(n for n, p in props.items() if p.get("always_show")) == [
+        "auth_base_url", "password", "refresh_token", "rest_login_url", "username"]
 
 
 def test_error_handling_and_budget():
