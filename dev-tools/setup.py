@@ -43,6 +43,8 @@ setup(
         "demo": ["airbyte-destination-sense>=0.2", "airbyte-source-ats>=0.2"],
         # sense_testing.standard_suite: the CDK's standard connector tests
         "cdk": ["airbyte-cdk>=7.39,<8", "boltons>=23"],
+        # sense_testing.console_fixtures: the receiver console's browser tests
+        "browser": ["selenium>=4.20"],
         "tests": ["requests-mock>=1.12", "pytest-httpserver>=1.0", "werkzeug>=3"],
     },
     entry_points={

@@ -97,9 +97,9 @@ def undeclared_imports(directory: Path, distribution: str, packages: Iterable[st
                 if module == prefix or module.startswith(prefix + "."):
                     allowed |= {canonicalize_name(r.name) for r in requirements(distribution, extra)}
             for name in sorted(imported_names(source) - own - set(sys.stdlib_module_names) - {"__future__"}):
-                dists = {canonicalize_name(d) for d in providers.get(name, [])}
+                dists = {canonicalize_name(d) for d in providers.get(name) or [name]}  # not installed: its own name
                 if not dists & allowed:
-                    problems.append(f"{module} imports {name} ({', '.join(sorted(dists)) or 'no installed distribution'}),"
+                    problems.append(f"{module} imports {name} ({', '.join(sorted(dists))}),"
                                     f" which {distribution} does not declare for it")
     return problems
 

@@ -12,7 +12,7 @@ import requests
 from sense_api.bullhorn import streams
 from sense_api.writebacks import COLLECTION_BY_ENTITY_TYPE
 from sense_testing.fixtures_bullhorn import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from sense_emulator.writeback_seed import EntityPool, Seeder
+from sense_emulator.writebacks.seed import EntityPool, Seeder
 from sense_testing.writeback_receiver import receiver_command
 
 WRITEBACK_COLLECTIONS = set(COLLECTION_BY_ENTITY_TYPE.values())
