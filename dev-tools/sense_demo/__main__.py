@@ -27,10 +27,10 @@ import requests
 
 from bullhorn_emulator.testing import start_emulator as start_bullhorn_emulator
 from destination_sense.mapping import build_mappings
+from sense_api.bullhorn import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 from sense_api.entities import ENTITIES
 from sense_demo.pipe import SyncResult, run_sync
 from sense_emulator.testing import start_emulator
-from source_ats.streams import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 
 TOUCHED = {"Candidate": 5, "Placement": 3, "JobOrder": 2}
 
