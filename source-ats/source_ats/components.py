@@ -710,10 +710,21 @@ def feed_for(key: Tuple[str, str], make: Any) -> ChangeEventFeed:
 def latest_events(events: Iterable[Mapping[str, Any]], entity: str) -> Dict[int, Mapping[str, Any]]:
     """The last event of each changed id of `entity` (an id inserted, updated then deleted is deleted)."""
     last: Dict[int, Mapping[str, Any]] = {}
+    unreadable = 0
     for event in events:
-        if event.get("entityName") == entity and isinstance(event.get("entityId"), int):
-            last.pop(event["entityId"], None)
-            last[event["entityId"]] = event
+        if event.get("entityName") != entity:
+            continue
+        entity_id = event.get("entityId")
+        if isinstance(entity_id, str) and entity_id.isdigit():
+            entity_id = int(entity_id)
+        if not isinstance(entity_id, int) or isinstance(entity_id, bool):
+            unreadable += 1
+            continue
+        last.pop(entity_id, None)
+        last[entity_id] = event
+    if unreadable:
+        raise _transient_error(f"Bullhorn sent {unreadable} {entity} event(s) without an integer entityId; "
+                               "nothing is emitted for them rather than dropping them silently.")
     return last
 
 
