@@ -7,7 +7,7 @@ the destination's presets (the field correspondence lives there, once).
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "sense-api>=0.1",
+    "sense-api>=0.2",
     "starlette>=0.37",
     "uvicorn>=0.30",
     "httptools>=0.6",

@@ -21,6 +21,7 @@ from sense_writeback.validation import REJECT, STORE
 
 ENV_PREFIX = "SENSE_WRITEBACK_"
 TOKEN_MODES = ("query", "header")
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics", "/writebacks")
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 
 
@@ -217,8 +218,8 @@ def _database_url(file_values: Mapping[str, Any], env: Mapping[str, str], cli_va
 
 
 def _check(config: ReceiverConfig) -> None:
-    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in ("/healthz", "/metrics", "/writebacks"):
-        raise ConfigError("event_path must be a fixed path starting with '/' (not /healthz, /metrics or /writebacks)")
+    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in RESERVED_PATHS:
+        raise ConfigError("event_path must be a fixed path starting with '/' (not " + ", ".join(RESERVED_PATHS) + ")")
     for name in ("unknown_type", "newer_version"):
         if getattr(config, name) not in (STORE, REJECT):
             raise ConfigError(f"{name} must be '{STORE}' or '{REJECT}'")
