@@ -31,6 +31,7 @@ setup(
         "PyYAML>=6",
         "jsonschema>=4.20",
         "packaging>=23",  # sense_testing.distribution reads requirements
+        "selenium>=4.20",  # sense_testing.console_fixtures drives Debian's Chromium (no browser download)
     ],
     extras_require={"tests": ["requests-mock>=1.12"]},
     entry_points={
