@@ -22,6 +22,7 @@ def app(tmp_path):
     with open_store(str(tmp_path / "wb.db")) as store:
         app = create_app(config, store, Authenticator(config.tokens))
         app.db = tmp_path / "wb.db"
+        app.store = store
         yield app
 
 
@@ -149,3 +150,24 @@ def test_pages_say_when_the_database_cannot_be_read(app):
     health = c.get("/console/health")
     assert "not ready" not in health.text and 'id="arrivals-chart"' in health.text
 
+
+def test_the_list_pages_newest_first_with_the_filters_kept(app):
+    from unit_tests.test_console_queries import NOW, doc, incoming
+
+    for i in range(120):
+        app.store.put(incoming(doc(f"p-{i}", "MESSAGING_INCOMING_MESSAGE" if i % 2 else "GENERIC_EVENT"), NOW))
+    c = client(app)
+    login(c)
+
+    def ids(page):
+        return re.findall(r">(p-\d+)</a>", page.text)
+
+    def older(page):
+        return re.search(r'rel="next" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+
+    first = c.get("/console/writebacks?type=GENERIC_EVENT")
+    assert ids(first) == [f"p-{i}" for i in range(118, 18, -2)]  # 50 a page
+    assert "type=GENERIC_EVENT" in older(first) and "before=" in older(first)
+    last = c.get(older(first))
+    assert ids(last) == [f"p-{i}" for i in range(18, -1, -2)] and 'rel="next"' not in last.text
+    assert ">Newest</a>" in last.text

@@ -194,6 +194,8 @@ class Console:
             job = self.replays.start(seqs, label)
         except ReplayUnavailable as exc:
             return self.refuse(request, 503, str(exc), session)
+        log.info("console: replay %s of %d write-back(s) (%s) asked from %s", job.id, len(job.seqs), label,
+                 request.client.host if request.client else "?")
         job.done.wait(REPLAY_WAIT_SECONDS)
         return RedirectResponse(f"{self.base}/replays/{job.id}", status_code=303)
 
