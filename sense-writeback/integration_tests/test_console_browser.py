@@ -348,8 +348,10 @@ def test_sync_runs_and_their_rejected_records(world):
     href = d.find_element("partial link text", "Download").get_attribute("href")
     cookie = d.get_cookie("sense_console")["value"]
     answer = requests.get(href, cookies={"sense_console": cookie}, timeout=30)
-    expected = (Path(world.outcomes_root) / "conn-1" / "20261207T100000Z-a1b2" / "rejected" / "candidates.jsonl.gz")
+    expected = (Path(world.outcomes_root) / "conn-1" / "20261207T100000Z-a1b2" / "rejected" / "candidates" / "part-00001.jsonl.gz")
     assert answer.status_code == 200 and answer.content == expected.read_bytes()
+    assert answer.headers["content-disposition"] == \
+        'attachment; filename="conn-1-20261207T100000Z-a1b2-rejected_candidates_part-00001.jsonl.gz"'
     assert [json.loads(x)["position"] for x in gzip.decompress(answer.content).splitlines()] == [3, 9]
     assert requests.get(href).status_code == 200 and "login" in requests.get(href).url  # no session: the login page
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, quote
@@ -271,7 +270,7 @@ class Console:
             return self.refuse(request, 503, str(exc), session)
         except (FileNotFoundError, OSError):
             return self.refuse(request, 404, "No such rejected-records file in this run.", session)
-        name = f"{run.connection_id}-{run.name}-{os.path.basename(key)}"
+        name = f"{run.connection_id}-{run.name}-{key.replace('/', '_')}"  # ASCII only (KEY's characters)
         return Response(data, media_type="application/gzip",
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
