@@ -63,9 +63,12 @@ def run_forward(emulator, db: str, state_file: str, refresh_token: str, command:
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start_forward(emulator, db: str, state_file: str, refresh_token: str, log_path: str, extra=()) -> subprocess.Popen:
+def start_forward(emulator, db: str, state_file: str, refresh_token: str, log_path: str, extra=(),
+                  database_url: Optional[str] = None) -> subprocess.Popen:
+    """``forward`` running in the background (``db`` is ignored when ``database_url`` is given)."""
     with open(log_path, "ab") as log:
-        return subprocess.Popen(forward_args(emulator, db, state_file, "forward", extra), env=forward_env(refresh_token),
+        return subprocess.Popen(forward_args(emulator, db, state_file, "forward", extra),
+                                env=forward_env(refresh_token, database_url),
                                 stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL)
 
 

@@ -38,6 +38,10 @@ def add_commands(commands) -> None:
         if name == "forward":
             sub.add_argument("--once", action="store_true", help="stop when every stored write-back is handled")
             sub.add_argument("--poll-interval", type=float, default=ForwardSettings.poll_interval)
+            sub.add_argument("--lease-seconds", type=float, default=60.0,
+                             help="how long the leading forwarder's lease lasts without renewal; a standby "
+                                  "forwarder takes over after it (default 60; keep it above twice Bullhorn's "
+                                  "30 s request timeout)")
         else:
             sub.add_argument("--seq", type=int, action="append", help="only this seq (repeatable)")
 
@@ -90,7 +94,8 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
         return 2
     client = BullhornClient(creds, settings.auth_base_url, settings.rest_login_url, settings.state_file,
                             max_attempts=settings.max_attempts)
-    forwarder = Forwarder(store, client, settings)
+    forwarder = Forwarder(store, client, settings, **({"lease_seconds": args.lease_seconds}
+                                                      if command == "forward" else {}))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: forwarder.stop_event.set())
     log = logging.getLogger("sense_writeback.forward")
@@ -104,8 +109,6 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
     except AuthFailed as exc:
         print(f"sense-writeback {command}: Bullhorn refused the credentials: {exc}", file=sys.stderr)
         return 2
-    except SystemExit:
-        pass
     log.info("forwarder stopped: %s; Bullhorn retries %s", json.dumps(forwarder.counts), json.dumps(client.retries))
     print(json.dumps({"counts": forwarder.counts, "retries": client.retries}))
     return 0
