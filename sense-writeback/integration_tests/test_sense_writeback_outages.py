@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
+import subprocess
 import threading
 import time
 
@@ -20,6 +22,7 @@ from sense_testing.writeback_receiver import start_receiver
 from sense_testing.writeback_samples import writeback
 from sense_writeback.forward.settings import NOTE_TYPES
 from sense_writeback.store import open_store
+from sense_writeback.validation import WRITEBACK_TYPES
 
 OUTAGE_SECONDS = 10.0
 
@@ -137,3 +140,61 @@ def test_postgresql_stopped_10_s_and_started_again_while_sense_sends(own_postgre
     assert [external for external, n in made.items() if n > 1] == []  # no note written twice
     assert "storage unavailable" in (tmp_path / "forward.log").read_text()  # it saw the outage, and resumed
     assert forward.returncode == 0
+
+
+@pytest.fixture
+def small_file_system(tmp_path):
+    """A 16 MB tmpfs of this test alone (needs root and the right to mount: skipped otherwise)."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): {result.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def _fill(directory) -> str:
+    """Fill the file system with a ballast file; its path."""
+    ballast = os.path.join(directory, "ballast")
+    with open(ballast, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError:
+            pass
+    return ballast
+
+
+def test_sqlite_disk_full_answers_5xx_loses_nothing_and_recovers(small_file_system):
+    db = str(small_file_system / "writebacks.db")
+    docs = [writeback(WRITEBACK_TYPES[i % len(WRITEBACK_TYPES)], f"full-{i}") for i in range(2000)]
+    bodies = encode(docs)
+    answers = []
+    with start_receiver(db=db, tokens=["full-token-0123456789abcdef"]) as receiver:
+        token = receiver.tokens[0]
+        answers += asyncio.run(post_all(receiver.base_url, token, bodies[:100], senders=8))
+        ballast = _fill(small_file_system)
+        for start in range(100, len(bodies), 300):  # until the file system refuses (the WAL must grow)
+            answers += asyncio.run(post_all(receiver.base_url, token, bodies[start:start + 300], senders=64))
+            if any(a.status == 503 for a in answers):
+                break
+        full = collections.Counter(a.status for a in answers)
+        assert receiver.running()  # never exits on a storage error
+        os.remove(ballast)  # space returns
+        acknowledged_ids = {a.sense_id for a in answers if a.acknowledged}
+        sent = {a.sense_id for a in answers}
+        resent = resend_until_stored(receiver.base_url, token, [b for b in bodies if b[0] in sent - acknowledged_ids])
+        assert receiver.running()
+    assert full[503] > 0 and set(full) <= {200, 503}, full
+    assert all(a.receiver_id is None for a in answers if a.status != 200)  # 5xx never carries an id
+    stored = _stored(db)
+    acknowledged = [a for a in answers if a.acknowledged] + resent
+    lost = [a for a in acknowledged if a.sense_id not in stored]
+    changed = [a for a in acknowledged if stored.get(a.sense_id) != a.receiver_id]
+    assert (len(stored), len(lost), len(changed)) == (len(sent), 0, 0)
