@@ -204,6 +204,9 @@ def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticato
         Route("/readyz", receiver.readyz, methods=["GET"]),
         Route("/metrics", receiver.metrics_page, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    from sense_writeback.console.web import mount
+
+    console = mount(config.console, store, receiver.metrics)
+    app = Starlette(routes=routes + ([console] if console else []))
     app.state.receiver = receiver
     return AccessLog(app, enabled=config.access_log)
