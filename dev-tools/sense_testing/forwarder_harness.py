@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from typing import Dict, List, Optional
 
 import requests
@@ -81,3 +82,25 @@ def last_json_line(text: str) -> Optional[dict]:
         except ValueError:
             continue
     return None
+
+
+def lease_owner(database_url: str) -> str:
+    """The owner of the forwarders' lease on a PostgreSQL database (``host:pid:…``), or ``""``."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT owner FROM forward_lease").fetchone()
+    except psycopg.errors.UndefinedTable:  # no forwarder has started yet
+        return ""
+    return row[0] if row else ""
+
+
+def wait_until(condition, seconds: float, interval: float = 0.1) -> bool:
+    """Whether ``condition()`` became true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False

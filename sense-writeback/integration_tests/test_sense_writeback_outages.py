@@ -11,11 +11,10 @@ import subprocess
 import threading
 import time
 
-import psycopg
 import pytest
 import requests
 
-from sense_testing.forwarder_harness import notes, start_forward, writebacks
+from sense_testing.forwarder_harness import lease_owner, notes, start_forward, wait_until, writebacks
 from sense_testing.postgres_server import PostgresUnavailable, start_postgres
 from sense_testing.writeback_load import encode, post_all, resend_until_stored
 from sense_testing.writeback_receiver import start_receiver
@@ -49,24 +48,6 @@ class ReadinessWatch(threading.Thread):
         return next(t for t, s in self.samples if t >= after and s == status) - after
 
 
-def _leader(url: str) -> str:
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT owner FROM forward_lease").fetchone()
-    except psycopg.errors.UndefinedTable:
-        return ""
-    return row[0] if row else ""
-
-
-def _wait(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _stored(target: str) -> dict:
     with open_store(target, writer=False) as store:
         return {wb.sense_id: wb.receiver_id for wb in store.iter_writebacks()}
@@ -98,7 +79,7 @@ def test_postgresql_stopped_10_s_and_started_again_while_sense_sends(own_postgre
     answers = []
     try:
         watch.start()
-        assert _wait(lambda: _leader(url), 60), "the forwarder did not start"
+        assert wait_until(lambda: lease_owner(url), 60), "the forwarder did not start"
         # 2 senders, one request each per 0.1 s: Sense sends before, throughout and after the outage
         load = threading.Thread(target=lambda: asyncio.run(post_all(
             receiver.base_url, token, bodies, senders=2, interval=0.1, seconds=60, answers=answers)))
@@ -114,7 +95,7 @@ def test_postgresql_stopped_10_s_and_started_again_while_sense_sends(own_postgre
         pending = [b for b in bodies if b[0] not in {a.sense_id for a in answers if a.acknowledged}]
         resent = resend_until_stored(receiver.base_url, token, pending)
         ready_lost, ready_back = watch.first(503, halted), watch.first(200, resumed)
-        done = _wait(lambda: len({n["externalID"] for n in notes(emulator)}) >= len(docs), 120)
+        done = wait_until(lambda: len({n["externalID"] for n in notes(emulator)}) >= len(docs), 120)
     finally:
         watch.stop.set()
         forward.terminate()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import collections
 import signal
-import time
 
 import psycopg
 import pytest
 import requests
 
-from sense_testing.forwarder_harness import notes, start_forward, writebacks
+from sense_testing.forwarder_harness import lease_owner, notes, start_forward, wait_until, writebacks
 from sense_testing.writeback_receiver import start_receiver
 from sense_writeback.forward.settings import NOTE_TYPES
 
@@ -29,21 +28,6 @@ def _count(url: str, table: str) -> int:
             return 0
 
 
-def _leader(url: str) -> str:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT owner FROM forward_lease").fetchone()
-    return row[0] if row else ""
-
-
-def _wait(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_two_forwarders_on_one_database_take_over_and_never_write_a_note_twice(emulator, postgres_url, tmp_path):
     docs = [d for d in writebacks(emulator, 160, seed=3) if d["type"] in NOTE_TYPES]
     with start_receiver(database_url=postgres_url) as receiver:
@@ -58,13 +42,13 @@ def test_two_forwarders_on_one_database_take_over_and_never_write_a_note_twice(e
                                          emulator.new_refresh_token(), str(tmp_path / f"forward-{name}.log"),
                                          extra=extra, database_url=postgres_url)
     try:
-        assert _wait(lambda: _count(postgres_url, "forward_results") >= len(docs) // 4, 120)
-        leader_pid = int(_leader(postgres_url).split(":")[1])
+        assert wait_until(lambda: _count(postgres_url, "forward_results") >= len(docs) // 4, 120)
+        leader_pid = int(lease_owner(postgres_url).split(":")[1])
         leader = next(name for name, proc in forwarders.items() if proc.pid == leader_pid)
         standby = "b" if leader == "a" else "a"
         forwarders[leader].send_signal(signal.SIGKILL)
         assert forwarders[leader].wait(10) == -9
-        assert _wait(lambda: _count(postgres_url, "forward_results") == len(docs), 180)
+        assert wait_until(lambda: _count(postgres_url, "forward_results") == len(docs), 180)
         assert forwarders[standby].poll() is None  # a standby never exits on its own
     finally:
         for proc in forwarders.values():
