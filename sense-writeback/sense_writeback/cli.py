@@ -46,11 +46,18 @@ def parser() -> argparse.ArgumentParser:
     from sense_writeback.forward.command import add_commands
 
     add_commands(commands)
+    prune = commands.add_parser("prune", help="delete old write-backs every registered feed reader is past (the "
+                                              "retention job, e.g. a Kubernetes CronJob)")
+    prune.add_argument("--db", help="SQLite file (default $SENSE_WRITEBACK_DB, else sense-writeback.db)")
+    prune.add_argument("--database-url", help="PostgreSQL URL; prefer $SENSE_WRITEBACK_DATABASE_URL (or _FILE)")
+    prune.add_argument("--retention-days", type=float, required=True, help="keep write-backs younger than this")
     return root
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     namespace = parser().parse_args(argv)
+    if namespace.command == "prune":
+        return prune(namespace)
     if namespace.command != "serve":
         from sense_writeback.forward.command import run
 
@@ -122,6 +129,30 @@ def serve(config: ReceiverConfig) -> int:
         app.flush()
         store.close()
         logging.getLogger("sense_writeback").info("stopped; every acknowledged write-back is committed")
+    return 0
+
+
+def prune(args) -> int:
+    """One retention pass; prints ``{"pruned": n}``. Exit 1 when storage fails (the job is retried)."""
+    logging.basicConfig(level="INFO", stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sense_writeback.forward.command import store_target
+    from sense_writeback.retention import RetentionWorker
+    from sense_writeback.store import open_store
+
+    if args.retention_days <= 0:
+        print("sense-writeback prune: --retention-days must be above 0", file=sys.stderr)
+        return 2
+    try:
+        with open_store(store_target(args), writer=False) as store:
+            from sense_writeback.store.feed import ensure_schema
+
+            ensure_schema(store)
+            pruned = RetentionWorker(store, args.retention_days, 3600).run_once()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"sense-writeback prune: storage failed: {type(exc).__name__}: {reason}", file=sys.stderr)
+        return 1
+    print(json.dumps({"pruned": pruned}))
     return 0
 
 
