@@ -11,7 +11,7 @@ source-sense-writebacks/, dev-tools/); ``make install`` installs all of them for
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "sense-api>=0.1",  # the Sense contract: entities, schemas, limits (sense-api/)
+    "sense-api>=0.2",  # the Sense contract: entities, schemas, limits, the Bullhorn correspondence (sense-api/)
     "orjson>=3.10",
     "requests>=2.31",
     "requests-toolbelt>=1.0",  # MultipartEncoder: resume uploads streamed from disk
