@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import List, Optional
 
+import emulator_http
 from bullhorn_emulator.config import Settings
 from bullhorn_emulator.data import DEFAULT_COUNTS
 from bullhorn_emulator.transport import make_server
@@ -47,16 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--throttle-every", type=int, default=0, help="answer every n-th REST call with 429 (0: never)")
     p.add_argument("--rate-limit-per-minute", type=int, default=0, help="429 beyond this many REST calls per minute (0: off)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per REST data call")
-    p.add_argument("--read-timeout", type=float, default=Settings.read_timeout,
-                   help="seconds a connection may send nothing before it is closed (default 60)")
+    emulator_http.add_arguments(p)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.read_timeout > 0:
-        parser.error("--read-timeout must be greater than 0")
+    limits = emulator_http.from_arguments(args, parser)
     try:
         if not ipaddress.ip_address(args.host).is_loopback:
             print("bullhorn-emulator only binds loopback addresses", file=sys.stderr)
@@ -75,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         initial_refresh_token=args.refresh_token or None, access_token_ttl=args.access_token_ttl,
         session_ttl=args.session_ttl, session_max_calls=args.session_max_calls,
         throttle_every=args.throttle_every, rate_limit_per_minute=args.rate_limit_per_minute,
-        latency_ms=args.latency_ms, read_timeout=args.read_timeout,
+        latency_ms=args.latency_ms, limits=limits,
     )
     server = make_server(settings, args.host, args.port)
     host, port = server.server_address[:2]

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
+from emulator_http import ConnectionLimits
 from bullhorn_emulator.data import DEFAULT_COUNTS
 from bullhorn_emulator.query import QueryError
 
@@ -38,7 +39,8 @@ class Settings:
     throttle_every: int = 0  # >0: every n-th REST call is answered with 429
     rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
     latency_ms: float = 0.0  # added to every REST data call
-    read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
+    #: header, body and idle timeouts and the bound on connections (``emulator_http``)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 class BadRequest(Exception):

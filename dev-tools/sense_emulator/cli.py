@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import List, Optional
 
+import emulator_http
 from sense_emulator import config as defaults
 from sense_emulator import writeback_cli
 from sense_emulator.config import EmulatorConfig
@@ -33,15 +34,13 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
                         help="answer to PATCH or resume upload for an id never received: 404 (default) or accept (201, ignored)")
     parser.add_argument("--log-limit", type=int, default=defaults.DEFAULT_LOG_LIMIT,
                         help="request-log entries kept for /_admin/requests (default %(default)s)")
-    parser.add_argument("--read-timeout", type=float, default=defaults.DEFAULT_READ_TIMEOUT,
-                        help="seconds a connection may stay idle, and a request may take to arrive (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
+    emulator_http.add_arguments(parser)
     writeback_cli.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.token_ttl < 1:
         parser.error("--token-ttl must be at least 1 second")
-    if not args.read_timeout > 0:
-        parser.error("--read-timeout must be greater than 0")
+    limits = emulator_http.from_arguments(args, parser)
     secret = args.client_secret or os.environ.get("SENSE_EMULATOR_CLIENT_SECRET") or defaults.DEFAULT_CLIENT_SECRET
     return EmulatorConfig(
         host=args.host,
@@ -52,7 +51,7 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
         db=args.db,
         missing_entity=args.missing_entity,
         log_limit=args.log_limit,
-        read_timeout=args.read_timeout,
+        limits=limits,
         verbose=args.verbose,
         writeback=writeback_cli.settings(args, parser),
     )

@@ -1,8 +1,10 @@
 """Options of the emulator and their defaults."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+from emulator_http import ConnectionLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -10,8 +12,6 @@ DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_TOKEN_TTL = 300
 DEFAULT_LOG_LIMIT = 100_000
-#: Seconds a connection may stay idle, and a request may take to arrive from its first byte.
-DEFAULT_READ_TIMEOUT = 30.0
 
 #: What PATCH and resume upload answer for an id that was never received.
 MISSING_404 = "404"
@@ -28,7 +28,8 @@ class EmulatorConfig:
     db: str = ":memory:"
     missing_entity: str = MISSING_404
     log_limit: int = DEFAULT_LOG_LIMIT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: header, body and idle timeouts and the bound on connections (``emulator_http``)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     verbose: bool = False
     #: the write-back dispatcher's start-up settings (``sense_emulator.writeback_cli.settings``)
     writeback: Optional[dict] = None

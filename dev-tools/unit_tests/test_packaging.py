@@ -7,7 +7,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_holds_the_tools_only():
-    assert wheel_packages(ROOT) == {"sense_emulator", "bullhorn_emulator", "oidc_emulator", "console_scripts", "sense_demo", "sense_testing"}
+    assert wheel_packages(ROOT) == {"sense_emulator", "bullhorn_emulator", "oidc_emulator", "emulator_http", "console_scripts", "sense_demo",
+                                    "sense_testing"}
 
 
 def test_the_metadata_schema_copy_ships_with_the_test_support():
