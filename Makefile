@@ -32,11 +32,12 @@ $(STAMP): $(SETUPS)
 install: $(STAMP)
 
 # Each suite runs in its own directory (its tests are the packages unit_tests and integration_tests
-# there), one pytest process each; every suite runs, and the target fails if any failed.
+# there), one pytest process each, the test directories in the order given (unit before integration)
+# and one header line per suite; every suite runs, and the target fails if any failed.
 define run_suites
 	@failed=""; for d in $(SUITES); do \
-	  dirs=$$(cd $$d && ls -d $(1) 2>/dev/null); [ -n "$$dirs" ] || continue; \
-	  echo "==> $$d: $$dirs"; \
+	  dirs=""; for t in $(1); do [ -e "$$d/$$t" ] && dirs="$$dirs $$t"; done; [ -n "$$dirs" ] || continue; \
+	  echo "==> $$d:$$dirs"; \
 	  (cd $$d && $(PY) -m pytest $$dirs) || failed="$$failed $$d"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "==> FAILED suites:$$failed"; exit 1; fi; echo "==> all suites passed: $(SUITES)"
