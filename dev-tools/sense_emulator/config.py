@@ -13,6 +13,10 @@ DEFAULT_CLIENT_SECRET = "sandbox-secret"
 DEFAULT_TOKEN_TTL = 300
 DEFAULT_LOG_LIMIT = 100_000
 
+#: Where the API and the token endpoint are under the emulator's base URL.
+API_PATH = "/v1"
+TOKEN_PATH = "/oauth2/token"
+
 #: What PATCH and resume upload answer for an id that was never received.
 MISSING_404 = "404"
 MISSING_ACCEPT = "accept"
@@ -33,3 +37,9 @@ class EmulatorConfig:
     verbose: bool = False
     #: the write-back dispatcher's start-up settings (``sense_emulator.writeback_cli.settings``)
     writeback: Optional[dict] = None
+
+
+def destination_config(base_url: str, client_id: str, client_secret: str) -> dict:
+    """destination-sense's config for an emulator at ``base_url`` (``sense-emulator --write-config``)."""
+    return {"client_id": client_id, "client_secret": client_secret,
+            "api_url": base_url + API_PATH, "token_url": base_url + TOKEN_PATH}
