@@ -39,6 +39,7 @@ class Settings:
     throttle_every: int = 0  # >0: every n-th REST call is answered with 429
     rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
     latency_ms: float = 0.0  # added to every REST data call
+    event_retention: float = 86400.0  # seconds queued events and read batches (for requestId re-gets) are kept
     #: header, body and idle timeouts and the bound on connections (``emulator_http``)
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
@@ -77,6 +78,7 @@ def int_param(params: Dict[str, Any], name: str, default: int) -> int:
 ADMIN_SETTINGS: Dict[str, Tuple[type, float, bool]] = {
     "session_max_calls": (int, 0, True), "throttle_every": (int, 0, True), "rate_limit_per_minute": (int, 0, True),
     "access_token_ttl": (float, 0, False), "session_ttl": (float, 0, False), "latency_ms": (float, 0, True),
+    "event_retention": (float, 0, False),
 }
 
 

@@ -119,6 +119,9 @@ class Handler(Routes, DeadlineHandlerMixin, BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
 
 def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> BoundedThreadingServer:
     state = EmulatorState(settings)

@@ -13,7 +13,7 @@ import requests
 from bullhorn_emulator.data import ENTITY_FIELDS
 from bullhorn_emulator.picklists import PICKLIST_KINDS, options
 from destination_sense.mapping import build_mappings, load_preset
-from destination_sense.possible_values import PresetTranslator
+from destination_sense.sinks.possible_values import PresetTranslator
 from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 
 
