@@ -17,7 +17,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["sense_emulator*", "bullhorn_emulator*", "oidc_emulator*",
+    packages=find_packages(include=["sense_emulator*", "bullhorn_emulator*", "oidc_emulator*", "emulator_http*",
                                     "console_scripts*", "sense_demo*", "sense_testing*"]),
     package_data={
         "sense_testing": ["airbyte_metadata_schema/*.yaml", "airbyte_metadata_schema/*.md"],
