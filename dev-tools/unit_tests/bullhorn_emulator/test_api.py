@@ -281,7 +281,9 @@ def test_compiled_projection_equals_the_reference_including_key_order(server):
 
     _, state = server
     manifest = yaml.safe_load((Path(__file__).resolve().parents[3] / "source-ats" / "source_ats" / "manifest.yaml").read_text())
-    specs = {s["$parameters"]["entity"]: s["$parameters"]["fields"] for s in manifest["streams"] if "$parameters" in s}
+    # Top-level streams and those of the update methods' ConditionalStreams branches.
+    streams = [n for s in manifest["streams"] for n in s.get("streams", [s])]
+    specs = {s["$parameters"]["entity"]: s["$parameters"]["fields"] for s in streams if "$parameters" in s}
     for entity, rows in state.store.records.items():
         for fields_text in (specs[entity], "*", "id,*,address(city)" if "address" in state.fields[entity] else "*,id"):
             project = state.projector(entity, fields_text)
