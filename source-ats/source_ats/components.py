@@ -22,7 +22,7 @@ Two components exist for throughput only (see docs/source-ats.md, "Throughput"):
 the response to find one top-level key; `BullhornOffsetIncrement` evaluates the configured page size
 once, where the CDK's OffsetIncrement decodes every response a second time to evaluate it.
 
-This file is self-contained (only the CDK and requests are imported): the CDK's
+This file is self-contained (only the CDK, requests and urllib3 are imported): the CDK's
 `source-declarative-manifest` and standard tests load it as a standalone `components` module.
 """
 # No `from __future__ import annotations`: the CDK exec()s this file as a module that is not yet in
@@ -36,6 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 from airbyte_cdk.models import FailureType
@@ -52,6 +54,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 logger = logging.getLogger("airbyte")
+_RETRY_AFTER_PARSER = Retry(0)
 
 DEFAULT_AUTH_BASE_URL = "https://auth.bullhornstaffing.com/oauth"
 DEFAULT_REST_LOGIN_URL = "https://rest.bullhornstaffing.com/rest-services"
@@ -64,10 +67,6 @@ SPENT_REFRESH_TOKEN_MESSAGE = (
     "The refresh token must be renewed: re-authorize the connection to get a new one, or configure "
     "username and password for headless authorization."
 )
-
-
-class BullhornAuthError(AirbyteTracedException):
-    """Raised when Bullhorn rejects the configured credentials (a config error)."""
 
 
 def _config_error(message: str) -> AirbyteTracedException:
@@ -397,6 +396,17 @@ class BullhornAuthenticator(DeclarativeAuthenticator):
             logger.warning(f"Could not renew the Bullhorn REST session yet: {type(exc).__name__}")
 
 
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """Seconds named by a ``Retry-After`` value (``"3"``, or an HTTP date), by urllib3's parser (the one
+    sense-writeback's forwarder uses); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        return max(float(_RETRY_AFTER_PARSER.parse_retry_after(value.strip())), 0.0)
+    except (InvalidHeader, ValueError, OverflowError):
+        return None
+
+
 @dataclass
 class BullhornBackoffStrategy:
     """Backoff per Bullhorn's guidance: 429 → wait 1 s (or Retry-After); 401 → retry at once with the
@@ -417,10 +427,8 @@ class BullhornBackoffStrategy:
             return 0.01  # must be > 0, or the HttpClient falls back to its default backoff
         if status == 429:
             retry_after = response_or_exception.headers.get("Retry-After") if response_or_exception.headers else None
-            try:
-                return max(float(retry_after), 0.01) if retry_after else self.rate_limit_seconds
-            except ValueError:
-                return self.rate_limit_seconds
+            wait = retry_after_seconds(retry_after)
+            return max(wait, 0.01) if wait is not None else self.rate_limit_seconds
         return min(float(2 ** max(attempt_count, 1)), self.max_seconds)
 
 
