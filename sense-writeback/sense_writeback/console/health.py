@@ -3,9 +3,10 @@ write-backs count), acknowledgement latency and auth failures (from this process
 metrics, since it started), the forward backlog and storage readiness (the same answer as ``/readyz``)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
+from sense_writeback.clock import utc_now
 from sense_writeback.console.charts import arrivals_chart
 from sense_writeback.console.queries import Latency, Queries
 
@@ -48,7 +49,7 @@ def age_seconds(iso: Optional[str], now: datetime) -> Optional[float]:
 def health(queries: Queries, store, metrics, storage_problem: Optional[str],
            now: Optional[datetime] = None) -> Dict[str, Any]:
     """The panel's figures; ``storage_problem`` is the receiver's readiness answer (None: ready)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     counts = queries.arrivals(now, HOURS)
     hist = latency(metrics)
     backlog = queries.backlog()
