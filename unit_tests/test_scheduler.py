@@ -242,3 +242,16 @@ def test_after_a_failure_what_came_before_it_still_goes_with_the_states_it_settl
         raise AssertionError("the sink's failure must fail the scheduler")
     assert isinstance(sender.items[0], GzipBatch) and [i.entity_id for i in sender.items[0].items] == ["0", "1"]
     assert sender.items[1:] == [marker], "the state before the failure is passed on; nothing after it"
+
+
+def test_sink_work_due_before_an_entity_goes_before_its_partial_updates_too():
+    sink = _Sink()
+    ledger = SyncLedger()
+    ledger.open_stream((None, "side"), "side")
+    scheduler, sender = _scheduler(ledger=ledger, sinks=[sink])
+    side = SideRecord((None, "side"), {"data": {}})
+    side.position = 1
+    update = _items(10, 1)[0]
+    update.update = True
+    scheduler.handle([side, update, END])
+    assert [type(item).__name__ for item in sender.items] == ["_Work", "Updates"]
