@@ -43,7 +43,7 @@ setup(
     extras_require={
         "forward": ["urllib3>=1.26"],
         "s3": ["minio>=7.2", "urllib3>=1.26"],  # console/sync_outcomes.py: s3:// roots
-        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.2", "selenium>=4.20"],
+        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.2", "selenium>=4.20", "minio>=7.2"],
     },
     entry_points={"console_scripts": ["sense-writeback=sense_writeback.cli:main"]},
 )

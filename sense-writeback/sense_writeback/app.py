@@ -200,9 +200,10 @@ def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticato
         Route("/readyz", receiver.readyz, methods=["GET"]),
         Route("/metrics", receiver.metrics_page, methods=["GET"]),
     ]
-    from sense_writeback.console.web import mount
+    if config.console.enabled:  # imported only then: Jinja2 and the pages cost ~0.2 s of start-up
+        from sense_writeback.console.web import mount
 
-    console = mount(config.console, receiver)
-    app = Starlette(routes=routes + ([console] if console else []))
+        routes.append(mount(config.console, receiver))
+    app = Starlette(routes=routes)
     app.state.receiver = receiver
     return AccessLog(app, enabled=config.access_log)

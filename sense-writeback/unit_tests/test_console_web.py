@@ -171,3 +171,19 @@ def test_the_list_pages_newest_first_with_the_filters_kept(app):
     last = c.get(older(first))
     assert ids(last) == [f"p-{i}" for i in range(18, -1, -2)] and 'rel="next"' not in last.text
     assert ">Newest</a>" in last.text
+
+
+def test_the_console_is_not_even_imported_when_off(tmp_path):
+    from sense_testing.imports import modules_after
+
+    loaded = modules_after(
+        "from sense_writeback.app import create_app\n"
+        "from sense_writeback.auth import Authenticator\n"
+        "from sense_writeback.config import build_config\n"
+        "from sense_writeback.store import open_store\n"
+        f"config = build_config({{}}, {{'SENSE_WRITEBACK_TOKENS': {SENSE!r}}}, {{}})\n"
+        f"store = open_store({str(tmp_path / 'wb.db')!r})\n"
+        "create_app(config, store, Authenticator(config.tokens))\n"
+        "store.close()")
+    assert "sense_writeback.app" in loaded
+    assert "sense_writeback.console.web" not in loaded and "jinja2" not in loaded

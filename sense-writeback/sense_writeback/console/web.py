@@ -322,10 +322,8 @@ def first(form: Dict[str, List[str]], name: str) -> Optional[str]:
     return values[0] if values else None
 
 
-def mount(settings: ConsoleSettings, receiver) -> Optional[Mount]:
-    """The console's route for the receiver's app (its store, metrics and readiness), or None when it is off."""
-    if not settings.enabled:
-        return None
+def mount(settings: ConsoleSettings, receiver) -> Mount:
+    """The console's route for the receiver's app (its store, metrics and readiness)."""
     from sense_writeback.forward.ledger import Ledger
 
     Ledger(receiver.store).close()  # the forwarder's tables, read by every page (until the store's schema owns them)
