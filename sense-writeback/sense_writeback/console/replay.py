@@ -102,8 +102,7 @@ class Replays:
         with self._running:  # one replay at a time: they share the Bullhorn session's state file
             try:
                 settings = forward_settings(self.replay)
-                client = BullhornClient(credentials(self.env), settings.auth_base_url, settings.rest_login_url,
-                                        settings.state_file, max_attempts=settings.max_attempts)
+                client = BullhornClient.from_settings(credentials(self.env), settings)
                 forwarder = Forwarder(self.store, client, settings)
                 try:
                     job.summary = forwarder.replay(set(job.seqs))

@@ -71,7 +71,6 @@ def run(command: str, args: argparse.Namespace) -> int:
 
 def _forward(command: str, args: argparse.Namespace, store) -> int:
     from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient
-    from sense_writeback.forward.retry_policy import RetryPolicy
     from sense_writeback.forward.worker import Forwarder
 
     try:
@@ -85,8 +84,7 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
     except SettingsError as exc:
         print(f"sense-writeback {command}: configuration error: {exc}", file=sys.stderr)
         return 2
-    client = BullhornClient(creds, settings.auth_base_url, settings.rest_login_url, settings.state_file,
-                            retry=RetryPolicy(attempts=settings.max_attempts))
+    client = BullhornClient.from_settings(creds, settings)
     forwarder = Forwarder(store, client, settings)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: forwarder.stop_event.set())
