@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from typing import Dict, List, Optional
 
 import requests
@@ -69,9 +70,12 @@ def run_forward(emulator, db: str, state_file: str, refresh_token: str, command:
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start_forward(emulator, db: str, state_file: str, refresh_token: str, log_path: str, extra=()) -> subprocess.Popen:
+def start_forward(emulator, db: str, state_file: str, refresh_token: str, log_path: str, extra=(),
+                  database_url: Optional[str] = None) -> subprocess.Popen:
+    """``forward`` running in the background (``db`` is ignored when ``database_url`` is given)."""
     with open(log_path, "ab") as log:
-        return subprocess.Popen(forward_args(emulator, db, state_file, "forward", extra), env=forward_env(refresh_token),
+        return subprocess.Popen(forward_args(emulator, db, state_file, "forward", extra),
+                                env=forward_env(refresh_token, database_url),
                                 stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL)
 
 
@@ -82,3 +86,25 @@ def last_json_line(text: str) -> Optional[dict]:
         except ValueError:
             continue
     return None
+
+
+def lease_owner(database_url: str) -> str:
+    """The owner of the forwarders' lease on a PostgreSQL database (``host:pid:…``), or ``""``."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT owner FROM forward_lease").fetchone()
+    except psycopg.errors.UndefinedTable:  # no forwarder has started yet
+        return ""
+    return row[0] if row else ""
+
+
+def wait_until(condition, seconds: float, interval: float = 0.1) -> bool:
+    """Whether ``condition()`` became true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False

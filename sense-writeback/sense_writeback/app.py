@@ -202,7 +202,7 @@ def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticato
     ]
     from sense_writeback.console.web import mount
 
-    console = mount(config.console, store, receiver.metrics)
+    console = mount(config.console, receiver)
     app = Starlette(routes=routes + ([console] if console else []))
     app.state.receiver = receiver
     return AccessLog(app, enabled=config.access_log)

@@ -569,9 +569,6 @@ class BullhornPicklistExtractor(RecordExtractor):
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 #: Where a stream's state keeps its change-event checkpoint, next to its `dateLastModified`.
 CHECKPOINT_KEY = "change_events"
-#: The entities the subscription covers: one subscription for all ten streams.
-SUBSCRIBED_ENTITIES = ("CorporateUser", "Candidate", "ClientContact", "ClientCorporation", "JobOrder",
-                       "JobSubmission", "Placement", "Lead", "CandidateCertification", "Appointment")
 #: Most ids one fetch asks for (Bullhorn's query `count` maximum).
 MAX_IDS_PER_CALL = 500
 #: A window read when the subscription is lost starts this long before the last read of events
@@ -595,8 +592,10 @@ class ChangeEventFeed:
     empty, plus a re-get per batch a stream is missing.
     """
 
-    def __init__(self, subscription_id: str, max_events: int, max_reads: int, event_get: Any, event_put: Any):
+    def __init__(self, subscription_id: str, max_events: int, max_reads: int, event_get: Any, event_put: Any,
+                 entities: Tuple[str, ...] = ()):
         self.subscription_id = subscription_id
+        self.entities = entities  # the names the subscription covers
         self.max_events = max_events
         self.max_reads = max_reads
         self._get = event_get
@@ -673,7 +672,7 @@ class ChangeEventFeed:
             return [e for rid in sorted(self.batches) if rid > request_id for e in self.batches[rid]]
 
     def _subscribe(self) -> None:
-        answer = self._send(self._put, self.path, {"type": "entity", "names": ",".join(SUBSCRIBED_ENTITIES),
+        answer = self._send(self._put, self.path, {"type": "entity", "names": ",".join(self.entities),
                                                    "eventTypes": "INSERTED,UPDATED,DELETED"})
         if answer.status_code != 200:
             raise _transient_error(f"Bullhorn refused the event subscription {self.subscription_id!r} "
@@ -719,10 +718,21 @@ def feed_for(key: Tuple[str, str], make: Any) -> ChangeEventFeed:
 def latest_events(events: Iterable[Mapping[str, Any]], entity: str) -> Dict[int, Mapping[str, Any]]:
     """The last event of each changed id of `entity` (an id inserted, updated then deleted is deleted)."""
     last: Dict[int, Mapping[str, Any]] = {}
+    unreadable = 0
     for event in events:
-        if event.get("entityName") == entity and isinstance(event.get("entityId"), int):
-            last.pop(event["entityId"], None)
-            last[event["entityId"]] = event
+        if event.get("entityName") != entity:
+            continue
+        entity_id = event.get("entityId")
+        if isinstance(entity_id, str) and entity_id.isdigit():
+            entity_id = int(entity_id)
+        if not isinstance(entity_id, int) or isinstance(entity_id, bool):
+            unreadable += 1
+            continue
+        last.pop(entity_id, None)
+        last[entity_id] = event
+    if unreadable:
+        raise _transient_error(f"Bullhorn sent {unreadable} {entity} event(s) without an integer entityId; "
+                               "nothing is emitted for them rather than dropping them silently.")
     return last
 
 
@@ -751,6 +761,8 @@ class BullhornChangeEventRetriever:
     event_requester: Any
     subscribe_requester: Any
     subscription_id: str = "airbyte-source-ats"
+    #: The entities of the one subscription (every entity stream's), comma-separated.
+    subscribed_entities: str = ""
     max_events: Union[int, str] = 500
     max_reads: Union[int, str] = 100
     page_size: Union[int, str] = 500
@@ -779,7 +791,8 @@ class BullhornChangeEventRetriever:
 
     def feed(self) -> ChangeEventFeed:
         return feed_for((self._subscription, str(self.config.get("rest_login_url") or "")), lambda: ChangeEventFeed(
-            self._subscription, self._max_events, self._max_reads, self.event_requester, self.subscribe_requester))
+            self._subscription, self._max_events, self._max_reads, self.event_requester, self.subscribe_requester,
+            tuple(e.strip() for e in self.subscribed_entities.split(",") if e.strip())))
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Mapping[str, Any]]:
         feed = self.feed()

@@ -111,6 +111,7 @@ def test_change_event_mode_has_the_same_streams_on_the_change_event_retriever():
         assert stream["schema_loader"] == [STREAMS[name]["schema_loader"], {"$ref": "#/definitions/cdc_schema_loader"}]
     definition = MANIFEST["definitions"]["change_event_stream"]
     assert definition["retriever"]["class_name"].endswith(".BullhornChangeEventRetriever")
+    assert definition["retriever"]["subscribed_entities"].split(",") == [ENTITIES[n] for n in EXPECTED_ORDER]
     assert definition["incremental_sync"]["cursor_field"] == "dateLastModified" and "step" not in definition["incremental_sync"]
     cdc = MANIFEST["definitions"]["cdc_schema_loader"]["schema"]["properties"]
     assert cdc == {"_ab_cdc_deleted_at": {"type": ["null", "string"], "format": "date-time",
