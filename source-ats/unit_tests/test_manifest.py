@@ -84,12 +84,6 @@ def test_every_bullhorn_path_of_the_correspondence_is_read_by_the_manifest(pair)
                 assert sub in properties[head].get("properties", {}), (pair.stream, field.sense, path)
 
 
-def test_the_change_event_subscription_covers_the_entities_of_the_correspondence():
-    from source_ats.components import SUBSCRIBED_ENTITIES
-
-    assert SUBSCRIBED_ENTITIES == tuple(bullhorn.STREAM_ENTITY.values())
-
-
 def test_the_files_stream_reads_the_entity_and_fields_of_the_correspondence():
     stream = STREAMS[bullhorn.FILES_STREAM]
     assert stream["retriever"]["requester"]["path"].startswith(f"entity/{bullhorn.document()['files']['bullhorn_entity']}/")
