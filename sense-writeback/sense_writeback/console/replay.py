@@ -102,15 +102,14 @@ class Replays:
             return self.jobs.get(job_id)
 
     def _run(self, job: Job) -> None:
-        from sense_writeback.forward.bullhorn_client import BullhornClient
+        from sense_writeback.forward.bullhorn_client import client_for
         from sense_writeback.forward.settings import credentials
         from sense_writeback.forward.worker import Forwarder
 
         with self._running:  # one replay at a time: they share the Bullhorn session's state file
             try:
                 settings = forward_settings(self.replay)
-                client = BullhornClient.from_settings(credentials(self.env), settings)
-                forwarder = Forwarder(self.store, client, settings)
+                forwarder = Forwarder(self.store, client_for(settings, credentials(self.env)), settings)
                 try:
                     job.summary = forwarder.replay(set(job.seqs))
                 finally:

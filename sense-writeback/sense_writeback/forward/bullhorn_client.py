@@ -41,12 +41,6 @@ class BullhornClient:
         self.sleep = sleep
         self.retries: Dict[str, int] = {"429": 0, "5xx": 0, "401": 0, "network": 0}
 
-    @classmethod
-    def from_settings(cls, credentials: Dict[str, Any], settings: Any) -> "BullhornClient":
-        """The client of the forwarder's settings (Bullhorn's URLs, the token file, attempts per call)."""
-        return cls(credentials, settings.auth_base_url, settings.rest_login_url, settings.state_file,
-                   retry=RetryPolicy(attempts=settings.max_attempts))
-
     def call(self, method: str, path: str, body: Any = None, params: Optional[Dict[str, Any]] = None,
              idempotent: bool = True) -> Dict[str, Any]:
         """The JSON answer of ``method restUrl/path``; retries transient failures (see module doc).
@@ -104,3 +98,9 @@ def _error_message(response: requests.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("errorMessage") or body.get("message") or body)[:500]
     return str(body)[:300]
+
+
+def client_for(settings, credentials: Dict[str, Any]) -> BullhornClient:
+    """The forwarder's client as its ``ForwardSettings`` describe it (``forward``, ``replay``, the console's replay)."""
+    return BullhornClient(credentials, settings.auth_base_url, settings.rest_login_url, settings.state_file,
+                          retry=RetryPolicy(attempts=settings.max_attempts))

@@ -83,7 +83,7 @@ def run(command: str, args: argparse.Namespace) -> int:
 
 
 def _forward(command: str, args: argparse.Namespace, store) -> int:
-    from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient
+    from sense_writeback.forward.bullhorn_client import AuthFailed, client_for
     from sense_writeback.forward.worker import Forwarder
 
     try:
@@ -97,7 +97,7 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
     except SettingsError as exc:
         print(f"sense-writeback {command}: configuration error: {exc}", file=sys.stderr)
         return 2
-    client = BullhornClient.from_settings(creds, settings)
+    client = client_for(settings, creds)
     forwarder = Forwarder(store, client, settings, **({"lease_seconds": args.lease_seconds}
                                                       if command == "forward" else {}))
     for signum in (signal.SIGTERM, signal.SIGINT):
