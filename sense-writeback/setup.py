@@ -11,6 +11,7 @@ from setuptools import find_packages, setup
 MAIN_REQUIREMENTS = [
     "sense-api>=0.2",
     "starlette>=0.37",
+    "anyio>=4",  # the console's pages ask /readyz's probe from a worker thread (anyio.from_thread)
     "uvicorn>=0.30",
     "httptools>=0.6",
     "uvloop>=0.19; sys_platform != 'win32'",

@@ -205,7 +205,9 @@ def test_round_trip_with_the_receiver_killed_while_sense_sends(emulator, tmp_pat
         assert sense.admin.wait_writebacks(timeout=120)["done"]
         expected = {f"sense:{i}" for i in _expected_notes(docs)}
         deadline = time.monotonic() + 120
-        while {n["externalID"] for n in notes(emulator)} != expected and time.monotonic() < deadline:
+        # every note made and every write-back finished (an update or an ignored one makes no note)
+        while ({n["externalID"] for n in notes(emulator)} != expected or len(_results(db)) < len(docs)) \
+                and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         forwarder.terminate()
