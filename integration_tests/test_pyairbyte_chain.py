@@ -23,6 +23,7 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
+from sense_api.bullhorn import STREAM_COLLECTION
 from sense_testing.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, BullhornEmulator
 
 # PyAirbyte reads these when it is imported: offline (no registry lookups), no telemetry, and its
@@ -45,19 +46,6 @@ else:
 
 pytestmark = pytest.mark.pyairbyte
 
-# The bullhorn preset's stream -> Sense collection routing (docs/mapping.md), stated independently.
-STREAM_COLLECTION = {
-    "corporate_users": "internal-users",
-    "candidates": "candidates",
-    "client_contacts": "client-contacts",
-    "client_corporations": "companies",
-    "job_orders": "job-orders",
-    "job_submissions": "submissions",
-    "placements": "placements",
-    "leads": "leads",
-    "candidate_certifications": "certifications",
-    "appointments": "appointments",
-}
 
 # Small counts (at most a few dozen per entity), so the run stays well under two minutes.
 BULLHORN_ARGS = ("--seed", "23", "--scale", "0.08", "--candidates", "45", "--job-submissions", "30")

@@ -10,7 +10,7 @@ import threading
 from typing import List, Optional
 
 from sense_emulator import config as defaults
-from sense_emulator import writeback_cli
+from sense_emulator.writebacks import options as writeback_options
 from sense_emulator.config import EmulatorConfig
 
 
@@ -36,7 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
     parser.add_argument("--read-timeout", type=float, default=defaults.DEFAULT_READ_TIMEOUT,
                         help="seconds a connection may stay idle, and a request may take to arrive (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
-    writeback_cli.add_arguments(parser)
+    writeback_options.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.token_ttl < 1:
         parser.error("--token-ttl must be at least 1 second")
@@ -54,7 +54,7 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
         log_limit=args.log_limit,
         read_timeout=args.read_timeout,
         verbose=args.verbose,
-        writeback=writeback_cli.settings(args, parser),
+        writeback=writeback_options.settings(args, parser),
     )
 
 
@@ -71,7 +71,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"sense-emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 2
     try:
-        writeback_cli.start(server.app, config.writeback)
+        writeback_options.start(server.app, config.writeback)
     except Exception as exc:  # a bad setting or sample entities refused: say which, exit 2
         print(f"sense-emulator: write-back dispatcher: {exc}", file=sys.stderr)
         server.server_close()

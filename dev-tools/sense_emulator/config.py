@@ -30,5 +30,5 @@ class EmulatorConfig:
     log_limit: int = DEFAULT_LOG_LIMIT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     verbose: bool = False
-    #: the write-back dispatcher's start-up settings (``sense_emulator.writeback_cli.settings``)
+    #: the write-back dispatcher's start-up settings (``sense_emulator.writebacks.options.settings``)
     writeback: Optional[dict] = None

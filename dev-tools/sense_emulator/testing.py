@@ -90,7 +90,7 @@ class AdminClient:
         """Clear store, stats, request log, dangling counts, faults and write-backs (and tokens if asked)."""
         return self._call("POST", "reset", json={"tokens": tokens})
 
-    # -- the write-back dispatcher (see sense_emulator.writeback_admin) -------------------------
+    # -- the write-back dispatcher (see sense_emulator.writebacks.dispatcher_admin) -------------------------
     def configure_writebacks(self, **spec: Any) -> dict:
         """``url``, ``auth={"mode": ..., ...}``, ``timeout``, ``retry={...}``, ``concurrency``."""
         return self._call("POST", "writebacks/config", json=spec)

@@ -63,12 +63,8 @@ def _store(args):
 
 
 def run(command: str, args: argparse.Namespace) -> int:
-    if command != "dead-letters":
-        import source_ats.components  # noqa: F401  (the CDK configures logging on import: replaced below)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("airbyte").handlers.clear()
-    logging.getLogger("airbyte").propagate = True
     try:
         store = _store(args)
     except Exception as exc:
@@ -88,6 +84,7 @@ def run(command: str, args: argparse.Namespace) -> int:
 
 def _forward(command: str, args: argparse.Namespace, store) -> int:
     from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient
+    from sense_writeback.forward.retry_policy import RetryPolicy
     from sense_writeback.forward.worker import Forwarder
 
     try:
@@ -102,7 +99,7 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
         print(f"sense-writeback {command}: configuration error: {exc}", file=sys.stderr)
         return 2
     client = BullhornClient(creds, settings.auth_base_url, settings.rest_login_url, settings.state_file,
-                            max_attempts=settings.max_attempts)
+                            retry=RetryPolicy(attempts=settings.max_attempts))
     forwarder = Forwarder(store, client, settings, **({"lease_seconds": args.lease_seconds}
                                                       if command == "forward" else {}))
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
+from sense_writeback.clock import utc_iso
 from sense_writeback.store.feed import UPSERT_CURSOR, ensure_schema
 
 CONSUMER = "forwarder"
@@ -35,10 +35,6 @@ SCHEMA = (
 
 class LeaseLost(RuntimeError):
     """Another forwarder holds the lease now: this one must stop writing (it waits to lead again)."""
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 class Ledger:
@@ -143,7 +139,7 @@ class Ledger:
         """Record the result (and a dead letter when parked) and move the cursor, in one transaction."""
         def work(c):
             self._hold(c)
-            now = _now()
+            now = utc_iso()
             c.execute("INSERT INTO forward_results (seq, sense_id, type, outcome, bullhorn_entity, bullhorn_id, detail, "
                       "attempts, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET "
                       "outcome = excluded.outcome, bullhorn_entity = excluded.bullhorn_entity, bullhorn_id = "
@@ -161,7 +157,7 @@ class Ledger:
 
     def replayed(self, seq: int, outcome: str, entity: Optional[str], entity_id, detail: str) -> None:
         def work(c):
-            now = _now()
+            now = utc_iso()
             c.execute("UPDATE forward_results SET outcome = ?, bullhorn_entity = ?, bullhorn_id = ?, detail = ?, "
                       "finished_at = ? WHERE seq = ?",
                       (outcome, entity, None if entity_id is None else str(entity_id), detail, now, seq))
@@ -170,7 +166,7 @@ class Ledger:
 
     def repark(self, seq: int, reason: str) -> None:
         self._run(lambda c: c.execute("UPDATE forward_dead_letters SET reason = ?, attempts = attempts + 1, "
-                                      "parked_at = ? WHERE seq = ?", (reason, _now(), seq)))
+                                      "parked_at = ? WHERE seq = ?", (reason, utc_iso(), seq)))
 
     def dead_letters(self, include_replayed: bool = False) -> List[Dict]:
         def work(c):
@@ -203,16 +199,16 @@ class Ledger:
         def work(c):
             self._hold(c)
             c.execute("INSERT INTO forward_notes (sense_id, state, note_id, associations, updated_at) VALUES (?, "
-                      "'creating', NULL, '[]', ?) ON CONFLICT (sense_id) DO NOTHING", (sense_id, _now()))
+                      "'creating', NULL, '[]', ?) ON CONFLICT (sense_id) DO NOTHING", (sense_id, utc_iso()))
         self._run(work)
 
     def note_created(self, sense_id: str, note_id: int) -> None:
         self._run(lambda c: c.execute("UPDATE forward_notes SET state = 'created', note_id = ?, updated_at = ? "
-                                      "WHERE sense_id = ?", (note_id, _now(), sense_id)))
+                                      "WHERE sense_id = ?", (note_id, utc_iso(), sense_id)))
 
     def association_done(self, sense_id: str, done: List[Tuple[str, int]]) -> None:
         self._run(lambda c: c.execute("UPDATE forward_notes SET associations = ?, updated_at = ? WHERE sense_id = ?",
-                                      (json.dumps([list(a) for a in done]), _now(), sense_id)))
+                                      (json.dumps([list(a) for a in done]), utc_iso(), sense_id)))
 
 
 class _Cursor:
