@@ -17,7 +17,7 @@ setup(
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["sense_emulator*", "bullhorn_emulator*", "oidc_emulator*",
+    packages=find_packages(include=["sense_emulator*", "bullhorn_emulator*", "oidc_emulator*", "emulator_http*",
                                     "console_scripts*", "sense_demo*", "sense_testing*"]),
     package_data={
         "sense_testing": ["airbyte_metadata_schema/*.yaml", "airbyte_metadata_schema/*.md"],
@@ -40,7 +40,8 @@ setup(
         "selenium>=4.20",  # sense_testing.console_fixtures drives Debian's Chromium (no browser download)
     ],
     extras_require={
-        # `python -m sense_demo`: the main job runs the destination in-process and source-ats as a console script
+        # `python -m sense_demo` (the main job runs the destination in-process and source-ats as a console
+        # script) and sense_testing.bullhorn_truth (what the chains expect of the destination's bullhorn preset)
         "demo": ["airbyte-destination-sense>=0.2", "airbyte-source-ats>=0.2"],
         # sense_testing.standard_suite: the CDK's standard connector tests
         "cdk": ["airbyte-cdk>=7.39,<8", "boltons>=23"],

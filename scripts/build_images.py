@@ -83,13 +83,13 @@ def choose_base(name: str, mode: str) -> str | None:
 
 
 def prepare_wheels() -> None:
-    """The destination's wheels, fetched and built by this machine's pip (works offline from pip's cache):
-    what ``pip install --use-pep517 ./sense-api .`` in the Dockerfile needs, setuptools and wheel included
-    (pip's isolated build of a setup.py-only project installs both, as its default build requirements)."""
+    """The files the Dockerfile installs from an index, fetched by this machine's pip (works offline from
+    pip's cache): exactly those of requirements/destination.lock and requirements/build.lock, each checked
+    against its hash here and again in the image (our own two distributions are built there from source)."""
     shutil.rmtree(WHEELS, ignore_errors=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELS), "setuptools", "wheel",
-         str(ROOT / "sense-api"), str(ROOT)],
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "--dest", str(WHEELS),
+         "-r", str(ROOT / "requirements" / "destination.lock"), "-r", str(ROOT / "requirements" / "build.lock")],
         check=True,
     )
 

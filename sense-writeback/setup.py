@@ -11,7 +11,6 @@ from setuptools import find_packages, setup
 MAIN_REQUIREMENTS = [
     "sense-api>=0.2",
     "starlette>=0.37",
-    "anyio>=4",  # the console calls the async readiness probe from its worker threads (anyio.from_thread)
     "uvicorn>=0.30",
     "httptools>=0.6",
     "uvloop>=0.19; sys_platform != 'win32'",
@@ -32,6 +31,9 @@ setup(
     name="sense-writeback",
     version="0.3.0",
     description="Durable receiver of Sense write-backs, with a feed and a Bullhorn forwarder.",
+    # `sense-writeback --help` shows this URL: the write-back side's published documentation (the receiver's
+    # page, docs/sense-writeback.md, is published with source-sense-writebacks', which reads its feed)
+    project_urls={"Documentation": "https://docs.airbyte.com/integrations/sources/sense-writebacks"},
     author="Sense connectors contributors",
     license="MIT",
     python_requires=">=3.10",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
+from emulator_http import ConnectionLimits
 from bullhorn_emulator.data import DEFAULT_COUNTS
 from bullhorn_emulator.query import QueryError
 
@@ -42,7 +43,8 @@ class Settings:
     retry_after_http_date: int = 0  # 1: ... written as an HTTP date (now + retry_after) instead
     latency_ms: float = 0.0  # added to every REST data call
     event_retention: float = 86400.0  # seconds queued events and read batches (for requestId re-gets) are kept
-    read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
+    #: header, body and idle timeouts and the bound on connections (``emulator_http``)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 class BadRequest(Exception):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
 import json
 import logging
 import sys
@@ -11,13 +12,37 @@ from typing import List, Optional
 from sense_writeback.config import ConfigError, ReceiverConfig, load_config
 
 
+#: Where the documentation is in a source checkout (the published pages are at ``documentation_url()``).
+DOCS_PATH = "docs/sense-writeback.md"
+
+
+def documentation_url() -> Optional[str]:
+    """The ``Documentation`` URL of the installed distribution's metadata (setup.py's ``project_urls``)."""
+    try:
+        entries = importlib.metadata.metadata("sense-writeback").get_all("Project-URL") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip() == "Documentation":
+            return url.strip()
+    return None
+
+
+def _docs() -> str:
+    url = documentation_url()
+    return f"Documentation: {url}\n({DOCS_PATH} in a source checkout)" if url else f"Documentation: {DOCS_PATH} in a source checkout"
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="sense-writeback",
-                                   description="A durable receiver for Sense write-backs.")
+    docs = _docs()
+    raw = argparse.RawDescriptionHelpFormatter  # the URL on a line of its own, never wrapped
+    root = argparse.ArgumentParser(prog="sense-writeback", formatter_class=raw,
+                                   description="A durable receiver for Sense write-backs.", epilog=docs)
     commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="receive write-backs over HTTP",
-                                description="Secrets come from the environment (SENSE_WRITEBACK_TOKENS, "
-                                            "SENSE_WRITEBACK_DATABASE_URL, ..._FILE) or files, see docs/sense-writeback.md.")
+    serve = commands.add_parser("serve", help="receive write-backs over HTTP", formatter_class=raw,
+                                description="Secrets come from the environment (SENSE_WRITEBACK_TOKENS,\n"
+                                            "SENSE_WRITEBACK_DATABASE_URL, ..._FILE) or files.\n\n" + docs)
     serve.add_argument("--config", help="YAML/JSON config file (or $SENSE_WRITEBACK_CONFIG)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port; 0 picks a free one (default 8088)")

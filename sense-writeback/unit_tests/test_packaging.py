@@ -32,3 +32,8 @@ def test_versions_agree():
     version = setup_field(ROOT, "version")
     assert sense_writeback.__version__ == version
     assert changelog_versions(DOCS / "sense-writeback.md")[:1] == [version]
+
+
+def test_the_changelog_lists_each_version_once():
+    versions = changelog_versions(DOCS / "sense-writeback.md")
+    assert len(versions) == len(set(versions)), versions
