@@ -104,7 +104,8 @@ for package in apt libapt-pkg6.0 gpgv debian-archive-keyring e2fsprogs libext2fs
   [ -f "$list" ] || list="$work/slim/var/lib/dpkg/info/$package:amd64.list"
   [ -f "$list" ] || continue
   while IFS= read -r path; do
-    [ -f "$work/slim$path" ] || [ -L "$work/slim$path" ] && rm -f "$work/slim$path"
+    file="$work/slim$path"  # files and file links only: /bin, /lib... are directory links in merged /usr
+    if { [ -f "$file" ] || [ -L "$file" ]; } && [ ! -d "$file" ]; then rm -f "$file"; fi
   done <"$list"
 done
 rm -rf "$work/slim/var/cache/apt" "$work/slim/var/lib/apt" "$work/slim/usr/share/doc" "$work/slim/usr/share/man" \

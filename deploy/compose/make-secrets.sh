@@ -1,8 +1,11 @@
 #!/bin/sh
-# Random secrets for a local compose deployment (files in ./secrets, mode 0600; existing ones are kept).
+# Random secrets for a local compose deployment (files in ./secrets; existing ones are kept). The directory is
+# 0700 (other users of this host cannot reach the files); the files are 0644 because compose mounts each one
+# into containers that run as other users (receivers 10001, postgres), and plain compose cannot set their owner.
 set -eu
 cd "$(dirname "$0")/secrets"
-umask 077
+chmod 700 .
+umask 022
 random() { python3 -c 'import secrets; print(secrets.token_urlsafe(32))'; }
 [ -s postgres_password ] || random >postgres_password
 [ -s database_url ] || printf 'postgresql://postgres:%s@postgres:5432/writebacks\n' "$(cat postgres_password)" >database_url

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import urllib3
 
 from sense_testing.docker_images import build_image
 from sense_testing.writeback_samples import writeback
@@ -72,35 +71,45 @@ def deployment(tmp_path):
         compose("down", "-v", "--remove-orphans", check=False)
 
 
-def test_compose_stores_over_tls_and_survives_one_receiver_stopping(deployment):
+@pytest.mark.timeout(1800)  # the first run builds the PostgreSQL and proxy images from Debian packages
+def test_compose_stores_over_tls_and_survives_one_receiver_stopping(deployment, tmp_path):
     compose, url, token = deployment
-    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     session = requests.Session()
-    session.verify = False  # the proxy's self-signed certificate
     headers = {"Authorization": f"Bearer {token}"}
     deadline = time.monotonic() + 180
-    ready = None
+    ready = problem = None
+    certificate = tmp_path / "proxy-cert.pem"
     while time.monotonic() < deadline:
         try:
-            ready = session.get(url + "/readyz", timeout=5)
+            if not certificate.exists() or not certificate.read_text().strip():
+                # the proxy's self-signed certificate (made at its first start), trusted for this test
+                certificate.write_text(compose("exec", "-T", "proxy", "cat", "/etc/sense-writeback-proxy/tls/cert.pem",
+                                               check=False).stdout)
+            session.verify = str(certificate)
+            ready = session.get(url + "/readyz", timeout=5, verify=str(certificate))
             if ready.status_code == 200:
                 break
-        except requests.RequestException:
-            pass
+        except requests.RequestException as exc:
+            problem = exc
         time.sleep(1)
-    assert ready is not None and ready.json() == {"ready": True, "storage": "postgres"}
+    assert ready is not None and ready.json() == {"ready": True, "storage": "postgres"}, \
+        f"{problem!r}\n" + compose("ps").stdout + compose("logs", "--tail=5", check=False).stdout[-2000:]
     ids = {}
     for i in range(20):
-        answer = session.post(url + "/event", json=writeback("GENERIC_EVENT", f"compose-{i}"), headers=headers, timeout=30)
+        answer = session.post(url + "/event", json=writeback("GENERIC_EVENT", f"compose-{i}"), headers=headers, timeout=30,
+                              verify=str(certificate))
         assert answer.status_code == 200, answer.text
         ids[f"compose-{i}"] = answer.json()["id"]
-    again = session.post(url + "/event", json=writeback("GENERIC_EVENT", "compose-0"), headers=headers, timeout=30)
+    again = session.post(url + "/event", json=writeback("GENERIC_EVENT", "compose-0"), headers=headers, timeout=30,
+                         verify=str(certificate))
+    assert again.status_code == 200, (again.status_code, again.text[:300])
     assert again.json()["id"] == ids["compose-0"]
     compose("stop", "receiver-1")
     for i in range(20, 30):
-        answer = session.post(url + "/event", json=writeback("GENERIC_EVENT", f"compose-{i}"), headers=headers, timeout=30)
+        answer = session.post(url + "/event", json=writeback("GENERIC_EVENT", f"compose-{i}"), headers=headers, timeout=30,
+                              verify=str(certificate))
         assert answer.status_code == 200, answer.text
     count = compose("exec", "-T", "postgres", "psql", "-U", "postgres", "-d", "writebacks", "-Atc",
                     "SELECT COUNT(*), COUNT(DISTINCT sense_id) FROM writebacks")
     assert count.stdout.strip() == "30|30"
-    assert session.get(url + "/metrics", timeout=10).status_code == 404  # kept inside
+    assert session.get(url + "/metrics", timeout=10, verify=str(certificate)).status_code == 404  # kept inside
