@@ -25,7 +25,7 @@ MAIN_REQUIREMENTS = [
 
 setup(
     name="sense-writeback",
-    version="0.2.0",
+    version="0.3.0",
     description="Durable receiver of Sense write-backs, with a feed and a Bullhorn forwarder.",
     author="Sense connectors contributors",
     license="MIT",

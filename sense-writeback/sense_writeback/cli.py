@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from sense_writeback.config import ConfigError, ReceiverConfig, load_config
+from sense_writeback.receiver_settings import ConfigError, ReceiverConfig, load_config
 
 
 def parser() -> argparse.ArgumentParser:
@@ -77,11 +77,14 @@ def serve(config: ReceiverConfig) -> int:
     from sense_writeback.oidc import OidcValidator
     from sense_writeback.server import base_url, bind
     from sense_writeback.server import serve as run_server
-    from sense_writeback.store import open_store
+    from sense_writeback.store import StorageUnavailable, open_store
 
     target = config.database_url or config.db
     try:
         store = open_store(target, max_batch=config.max_batch)
+    except StorageUnavailable as exc:  # unreachable, or a database of a newer release (never written to)
+        print(f"sense-writeback: {_safe(exc, config)}", file=sys.stderr)
+        return 2
     except Exception as exc:
         where = "PostgreSQL" if config.database_url else config.db
         print(f"sense-writeback: cannot open the store ({where}): {type(exc).__name__}: {_safe(exc, config)}",

@@ -56,8 +56,13 @@ def run(command: str, args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("airbyte").handlers.clear()
     logging.getLogger("airbyte").propagate = True
+    from sense_writeback.store import StorageUnavailable
+
     try:
         store = _store(args)
+    except StorageUnavailable as exc:  # its message holds no secret
+        print(f"sense-writeback {command}: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"sense-writeback {command}: cannot open the store: {type(exc).__name__}", file=sys.stderr)
         return 2
