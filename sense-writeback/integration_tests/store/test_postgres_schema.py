@@ -73,14 +73,26 @@ def test_a_0_2_0_database_is_upgraded_once_and_keeps_every_row(postgres_url):
     assert (stored[first[2]].receiver_id, stored[first[2]].raw) == (first[1], bytes(first[8]))
     assert [row[:3] for row in rows(postgres_url, "schema_migrations")] == [
         (m.version, m.description, __version__) for m in schema.MIGRATIONS]
-    assert ("writebacks", "writebacks_by_received_at") in {
-        row[:2] for row in psycopg.connect(postgres_url).execute("SELECT tablename, indexname FROM pg_indexes")}
     with open_store(postgres_url) as store:
         assert store.schema_upgrade == (schema.LATEST, schema.LATEST)
         outcome = store.put(item("after-upgrade"))
         assert outcome.seq > max(row[0] for row in before["writebacks"])
         store.probe()
     assert rows(postgres_url, "writebacks")[:6] == before["writebacks"]
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(postgres_url, monkeypatch):
+    with open_store(postgres_url) as store:
+        store.put(item("kept"))
+    before = structure(postgres_url), rows(postgres_url, "writebacks"), rows(postgres_url, "schema_migrations")
+    broken = schema.Migration(schema.LATEST + 1, "half of it fails", (
+        "ALTER TABLE writeback_consumers ADD COLUMN owner TEXT", "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (broken,))
+    monkeypatch.setattr(schema, "LATEST", broken.version)
+    with pytest.raises(StorageUnavailable, match="no_such_table"):
+        open_store(postgres_url)
+    assert (structure(postgres_url), rows(postgres_url, "writebacks"),
+            rows(postgres_url, "schema_migrations")) == before
 
 
 def test_replicas_opening_together_migrate_once(postgres_url):

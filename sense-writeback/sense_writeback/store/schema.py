@@ -74,9 +74,6 @@ MIGRATIONS: Tuple[Migration, ...] = (
         "CREATE TABLE IF NOT EXISTS forward_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, "
         "expires_at DOUBLE PRECISION NOT NULL)",
     )),
-    Migration(2, "index writebacks by received_at (retention deletes by age without reading every row)", (
-        "CREATE INDEX IF NOT EXISTS writebacks_by_received_at ON writebacks (received_at)",
-    )),
 )
 LATEST = MIGRATIONS[-1].version
 
