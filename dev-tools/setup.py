@@ -8,7 +8,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="sense-dev-tools",
-    version="0.1.0",
+    version="0.2.0",
     description="Emulators of the Sense and Bullhorn APIs, test fixtures and the demo for the Sense connectors.",
     author="Sense connectors contributors",
     license="MIT",
@@ -19,7 +19,7 @@ setup(
         "sense_testing": ["airbyte_metadata_schema/*.yaml", "airbyte_metadata_schema/*.md"],
     },
     install_requires=[
-        "sense-api>=0.1",
+        "sense-api>=0.2",
         "orjson>=3.10",
         "requests>=2.31",
         "PyJWT[crypto]>=2.8",  # oidc-emulator signs its tokens

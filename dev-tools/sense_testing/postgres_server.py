@@ -2,8 +2,7 @@
 
 ``start_postgres()`` finds Debian's server binaries (``/usr/lib/postgresql/<version>/bin``, or
 ``initdb``/``postgres`` on ``PATH``), runs ``initdb`` into a fresh temporary directory and starts
-``postgres`` on a free loopback port; ``halt()`` stops it keeping its data (an outage) and
-``resume()`` starts it again on the same port. PostgreSQL refuses to run as root, so as root the directory
+``postgres`` on a free loopback port. PostgreSQL refuses to run as root, so as root the directory
 is owned by, and the server runs as, the ``postgres`` user (or ``nobody``). ``PostgresUnavailable``
 says why none could be started.
 """
@@ -56,40 +55,14 @@ def _run_as() -> Optional[str]:
 
 
 class PostgresServer:
-    def __init__(self, proc: subprocess.Popen, port: int, root: str, log_path: str, launch=None):
+    def __init__(self, proc: subprocess.Popen, port: int, root: str, log_path: str, command=(), run_kwargs=None):
         self.proc = proc
         self.port = port
         self.root = root
         self.log_path = log_path
+        self._command = list(command)
+        self._run_kwargs = dict(run_kwargs or {})
         self.dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        self._launch = launch  # starts the server process again on the same data and port
-
-    def halt(self) -> None:
-        """Stop the server process and keep its data (an outage); ``resume`` starts it again."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # "fast" shutdown: disconnects clients
-            self.proc.wait(30)
-
-    def resume(self, startup_timeout: float = 60.0) -> None:
-        self.proc = self._launch()
-        self._wait_ready(startup_timeout)
-
-    def _wait_ready(self, startup_timeout: float) -> None:
-        deadline = time.monotonic() + startup_timeout
-        last_error = ""
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                import psycopg
-
-                with psycopg.connect(self.dsn, connect_timeout=2):
-                    return
-            except Exception as exc:  # not ready yet
-                last_error = str(exc)
-                time.sleep(0.2)
-        log_text = Path(self.log_path).read_text(errors="replace")[-1000:]
-        raise PostgresUnavailable(f"postgres did not start: {last_error or 'exited'}; {log_text}")
 
     def database(self, name: str) -> str:
         """A new empty database; its URL."""
@@ -99,6 +72,19 @@ class PostgresServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def halt(self) -> None:
+        """Stop the server as an outage would (fast shutdown: sessions are cut), keeping its data."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(30)
+
+    def resume(self, startup_timeout: float = 30.0) -> None:
+        """Start the halted server again on the same port and data directory; returns once it accepts."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self._command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                         cwd=self.root, **self._run_kwargs)
+        _wait_ready(self, startup_timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -138,19 +124,29 @@ def start_postgres(startup_timeout: float = 60.0) -> PostgresServer:
         shutil.rmtree(root, ignore_errors=True)
         raise PostgresUnavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
     port = _free_port()
-
-    def launch() -> subprocess.Popen:
-        with open(log_path, "ab") as log:
-            return subprocess.Popen(
-                [os.path.join(bin_dir, "postgres"), "-D", data, "-p", str(port), "-k", sockets,
-                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=root, **run_kwargs,
-            )
-
-    server = PostgresServer(launch(), port, root, log_path, launch)
-    try:
-        server._wait_ready(startup_timeout)
-    except PostgresUnavailable:
-        server.stop()
-        raise
+    command = [os.path.join(bin_dir, "postgres"), "-D", data, "-p", str(port), "-k", sockets,
+               "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=root, **run_kwargs)
+    server = PostgresServer(proc, port, root, log_path, command, run_kwargs)
+    _wait_ready(server, startup_timeout)
     return server
+
+
+def _wait_ready(server: PostgresServer, startup_timeout: float) -> None:
+    deadline = time.monotonic() + startup_timeout
+    last_error = ""
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            break
+        try:
+            import psycopg
+
+            with psycopg.connect(server.dsn, connect_timeout=2):
+                return
+        except Exception as exc:  # not ready yet
+            last_error = str(exc)
+            time.sleep(0.2)
+    log_text = Path(server.log_path).read_text(errors="replace")[-1000:]
+    server.stop()
+    raise PostgresUnavailable(f"postgres did not start: {last_error or 'exited'}; {log_text}")

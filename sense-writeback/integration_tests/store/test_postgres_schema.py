@@ -16,6 +16,7 @@ import pytest
 from sense_testing.postgres_server import PostgresUnavailable, start_postgres
 from sense_writeback import __version__
 from sense_writeback.store import SchemaTooNew, StorageUnavailable, open_store, schema
+from unit_tests.store.test_schema import BROKEN, release_with
 from unit_tests.store.test_sqlite_store import item
 
 DUMP_0_2_0 = Path(__file__).resolve().parents[2] / "unit_tests" / "data" / "store_0_2_0_postgres.sql"
@@ -85,10 +86,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(postgres_url, monkeyp
     with open_store(postgres_url) as store:
         store.put(item("kept"))
     before = structure(postgres_url), rows(postgres_url, "writebacks"), rows(postgres_url, "schema_migrations")
-    broken = schema.Migration(schema.LATEST + 1, "half of it fails", (
-        "ALTER TABLE writeback_consumers ADD COLUMN owner TEXT", "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (broken,))
-    monkeypatch.setattr(schema, "LATEST", broken.version)
+    release_with(monkeypatch, BROKEN)
     with pytest.raises(StorageUnavailable, match="no_such_table"):
         open_store(postgres_url)
     assert (structure(postgres_url), rows(postgres_url, "writebacks"),

@@ -87,6 +87,11 @@ class Store:
     def table_exists(self, cursor, name: str) -> bool:
         raise NotImplementedError
 
+    def json_text(self, blob: str, *keys: str) -> str:
+        """An SQL expression: the text at ``keys`` in the JSON document that column ``blob`` holds
+        (``keys`` are the caller's constants, never input)."""
+        raise NotImplementedError
+
     def reason(self, exc: BaseException) -> str:
         """A short description of ``exc`` without secrets (for ``StorageUnavailable``)."""
         first_line = (str(exc).strip().splitlines() or [""])[0]
@@ -154,6 +159,11 @@ class Store:
         """Call ``observer(batch_size, seconds)`` after every commit (metrics)."""
         if self._committer is not None:
             self._committer.observer = observer
+
+    @property
+    def writer_alive(self) -> bool:
+        """The writer thread runs (it survives storage errors; only a bug ends it)."""
+        return self._committer is not None and self._committer.alive
 
     @property
     def healthy(self) -> bool:

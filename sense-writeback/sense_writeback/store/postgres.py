@@ -83,6 +83,10 @@ class PostgresStore(Store):
         cursor.execute("SELECT to_regclass(?) IS NOT NULL", (name,))
         return bool(cursor.fetchone()[0])
 
+    def json_text(self, blob: str, *keys: str) -> str:
+        path = "".join(f" -> '{key}'" for key in keys[:-1])
+        return f"(convert_from({blob}, 'UTF8')::jsonb{path} ->> '{keys[-1]}')"
+
     def reason(self, exc: BaseException) -> str:
         text = super().reason(exc).replace(self.dsn, "<database url>")
         password = _password(self.dsn)

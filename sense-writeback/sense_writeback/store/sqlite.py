@@ -110,3 +110,6 @@ class SQLiteStore(Store):
     def table_exists(self, cursor, name: str) -> bool:
         cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         return cursor.fetchone() is not None
+
+    def json_text(self, blob: str, *keys: str) -> str:
+        return f"json_extract(CAST({blob} AS TEXT), '$.{'.'.join(keys)}')"

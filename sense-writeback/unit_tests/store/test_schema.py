@@ -95,6 +95,14 @@ def test_a_new_database_starts_at_the_latest_version(tmp_path):
 
 LATER = schema.Migration(schema.LATEST + 1, "a later release's column",
                          ("ALTER TABLE writeback_consumers ADD COLUMN owner TEXT",))
+BROKEN = schema.Migration(schema.LATEST + 1, "half of it fails", LATER.statements + (
+    "ALTER TABLE no_such_table ADD COLUMN x TEXT",))
+
+
+def release_with(monkeypatch, migration: schema.Migration) -> None:
+    """Make this process a release that knows one more migration."""
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (migration,))
+    monkeypatch.setattr(schema, "LATEST", migration.version)
 
 
 def test_a_later_migration_is_applied_once_from_the_version_the_database_is_at(tmp_path, monkeypatch):
@@ -102,8 +110,7 @@ def test_a_later_migration_is_applied_once_from_the_version_the_database_is_at(t
     with open_store(path) as store:
         store.put(item("kept"))
     before = rows(path, "writebacks")
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (LATER,))
-    monkeypatch.setattr(schema, "LATEST", LATER.version)
+    release_with(monkeypatch, LATER)
     with open_store(path) as store:
         assert store.schema_upgrade == (LATER.version - 1, LATER.version)
         store.probe()
@@ -119,10 +126,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch
     with open_store(path) as store:
         store.put(item("kept"))
     before = {table: rows(path, table) for table in ("writebacks", "schema_migrations")}
-    broken = schema.Migration(schema.LATEST + 1, "half of it fails", (
-        "ALTER TABLE writeback_consumers ADD COLUMN owner TEXT", "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (broken,))
-    monkeypatch.setattr(schema, "LATEST", broken.version)
+    release_with(monkeypatch, BROKEN)
     with pytest.raises(StorageUnavailable, match="no such table"):
         open_store(path)
     with sqlite3.connect(path) as conn:
