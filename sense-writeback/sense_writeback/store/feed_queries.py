@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence
 
+from sense_writeback.clock import utc_iso, utc_now
 from sense_writeback.store import sql
 from sense_writeback.store.records import StoredWriteBack
 
@@ -26,10 +27,6 @@ UPSERT_CURSOR = (
     "WHERE writeback_consumers.cursor_seq < excluded.cursor_seq"
 )
 MAX_NAME = 100
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def read_feed(store, after: int, limit: int, types: Optional[Sequence[str]] = None) -> List[StoredWriteBack]:
@@ -59,7 +56,7 @@ def set_cursor(store, name: str, cursor_seq: int) -> None:
     """Record that consumer ``name`` has processed every write-back up to ``cursor_seq`` (never moves back)."""
     check_consumer_name(name)
     with store.cursor() as cursor:
-        cursor.execute(UPSERT_CURSOR, (name, int(cursor_seq), _now()))
+        cursor.execute(UPSERT_CURSOR, (name, int(cursor_seq), utc_iso()))
 
 
 def cursors(store) -> Dict[str, int]:
@@ -71,7 +68,7 @@ def cursors(store) -> Dict[str, int]:
 def prune(store, retention: timedelta, now: Optional[datetime] = None) -> int:
     """Delete write-backs received before ``now - retention`` that every registered consumer is past;
     the number deleted. Entity rows go with them (``ON DELETE CASCADE``)."""
-    cutoff = ((now or datetime.now(timezone.utc)) - retention).astimezone(timezone.utc)
+    cutoff = ((now or utc_now()) - retention).astimezone(timezone.utc)
     cutoff_text = cutoff.isoformat(timespec="microseconds")
     with store.connection() as conn, store.transaction(conn) as cursor:
         cursor.execute("SELECT MIN(cursor_seq) FROM writeback_consumers")
