@@ -3,7 +3,6 @@ cases as ``unit_tests/test_console_queries.py`` (there on SQLite), here on the o
 summary filter's JSON expression and the placeholders differ between them."""
 import pytest
 
-from sense_writeback.forward.ledger import Ledger
 from sense_writeback.store import open_store
 from unit_tests import test_console_queries as cases
 
@@ -13,7 +12,6 @@ filled = cases.filled
 @pytest.fixture
 def store(postgres_url):
     with open_store(postgres_url) as store:
-        Ledger(store).close()
         yield store
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from sense_writeback.store import open_store
-from sense_writeback.store.feed import cursors, ensure_schema, prune, set_cursor
+from sense_writeback.store.feed_queries import cursors, prune, set_cursor
 from sense_testing.writeback_receiver import sample_writeback, start_receiver
 
 SENSE_TOKEN = "sense-token-0123456789abcdef"
@@ -148,7 +148,6 @@ def test_retention_keeps_what_a_consumer_has_not_passed(tmp_path):
             proc.post(sample_writeback(f"ret-{i}"))
         seqs = [w["seq"] for w in _feed(proc.base_url).json()["writebacks"]]
     with open_store(str(tmp_path / "wb.db"), writer=False) as store:
-        ensure_schema(store)
         set_cursor(store, "forwarder", seqs[1])
         set_cursor(store, "warehouse", seqs[2])
         assert prune(store, timedelta(days=1)) == 0  # too young
@@ -163,8 +162,8 @@ def test_serve_prunes_on_its_retention_interval(tmp_path):
     db = tmp_path / "wb.db"
     with _receiver(tmp_path) as proc:
         proc.post(sample_writeback("old-1"))
-    with open_store(str(db), writer=False) as store, store.reader() as conn:
-        conn.execute("UPDATE writebacks SET received_at = '2000-01-01T00:00:00.000000+00:00'")
+    with open_store(str(db), writer=False) as store, store.cursor() as cursor:
+        cursor.execute("UPDATE writebacks SET received_at = '2000-01-01T00:00:00.000000+00:00'")
     with _receiver(tmp_path, extra_args=["--retention-days", "1", "--retention-interval", "0.2"]) as proc:
         proc.post(sample_writeback("new-1"))
         deadline = time.monotonic() + 30

@@ -30,7 +30,7 @@ from sense_writeback.access_log import AccessLog
 from sense_writeback.auth import Authenticator
 from sense_writeback.body import BodyError, check_headers, parse_object, read_limited
 from sense_writeback.clock import utc_iso
-from sense_writeback.config import ReceiverConfig
+from sense_writeback.receiver_settings import ReceiverConfig
 from sense_writeback.metrics import Metrics
 from sense_writeback.readiness import Readiness
 from sense_writeback.references import entity_references
@@ -186,12 +186,11 @@ class EventEndpoint:
 
 
 def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticator, metrics: Metrics = None) -> AccessLog:
-    """The ASGI application (access log middleware around Starlette); ``.flush()`` writes pending log lines."""
-    receiver = Receiver(config, store, authenticator, metrics or Metrics())
-    from sense_writeback.feed import Feed
-    from sense_writeback.store.feed import ensure_schema
+    """The ASGI application (access log middleware around Starlette); ``.flush()`` writes pending log lines.
+    It creates nothing in the store: ``open_store`` has brought the schema up to date."""
+    from sense_writeback.feed_api import Feed
 
-    ensure_schema(store)
+    receiver = Receiver(config, store, authenticator, metrics or Metrics())
     feed = Feed(store, config.read_tokens)
     routes = [
         Route(config.event_path, EventEndpoint(receiver), methods=["POST"]),

@@ -9,7 +9,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from sense_writeback.config import ConfigError, ReceiverConfig, load_config
+from sense_writeback.receiver_settings import ConfigError, ReceiverConfig, load_config
 
 
 #: Where the documentation is in a source checkout (the published pages are at ``documentation_url()``).
@@ -109,11 +109,14 @@ def serve(config: ReceiverConfig) -> int:
     from sense_writeback.oidc import OidcValidator
     from sense_writeback.server import base_url, bind
     from sense_writeback.server import serve as run_server
-    from sense_writeback.store import open_store
+    from sense_writeback.store import StorageUnavailable, open_store
 
     target = config.database_url or config.db
     try:
         store = open_store(target, max_batch=config.max_batch)
+    except StorageUnavailable as exc:  # unreachable, or a database of a newer release (never written to)
+        print(f"sense-writeback: {_safe(exc, config)}", file=sys.stderr)
+        return 2
     except Exception as exc:
         where = "PostgreSQL" if config.database_url else config.db
         print(f"sense-writeback: cannot open the store ({where}): {type(exc).__name__}: {_safe(exc, config)}",
@@ -169,9 +172,6 @@ def prune(args) -> int:
         return 2
     try:
         with open_store(store_target(args), writer=False) as store:
-            from sense_writeback.store.feed import ensure_schema
-
-            ensure_schema(store)
             pruned = RetentionWorker(store, args.retention_days, 3600).run_once()
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else ""

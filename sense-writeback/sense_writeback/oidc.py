@@ -19,7 +19,7 @@ from typing import Any, Dict, Optional, Tuple
 import httpx
 import jwt
 
-from sense_writeback.config import OidcSettings
+from sense_writeback.receiver_settings import OidcSettings
 
 log = logging.getLogger("sense_writeback.oidc")
 

@@ -39,7 +39,7 @@ class Readiness:
 
     async def _probe(self) -> Optional[str]:
         try:
-            await asyncio.wait_for(asyncio.to_thread(_probe_of(self.store)), self.timeout)
+            await asyncio.wait_for(asyncio.to_thread(self.store.probe), self.timeout)
             reason = None
         except asyncio.TimeoutError:
             reason = f"storage did not answer within {self.timeout:g} s"
@@ -57,17 +57,6 @@ class Readiness:
 
     def live(self) -> bool:
         return self.store.writer_alive
-
-
-def _probe_of(store):
-    probe = getattr(store, "probe", None)
-    if probe is not None:
-        return probe
-
-    def reachable() -> None:  # until the store's own probe: the tables answer a read
-        with store.reader() as conn:
-            conn.cursor().execute("SELECT COUNT(*) FROM writebacks WHERE seq < 0")
-    return reachable
 
 
 def _reason(exc: Exception) -> str:

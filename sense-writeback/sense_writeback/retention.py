@@ -1,12 +1,12 @@
 """Retention inside ``sense-writeback serve``: every ``interval`` seconds, prune what is older than
-``retention_days`` and past every registered consumer (see ``store/feed.py``). Off when 0."""
+``retention_days`` and past every registered consumer (see ``store/feed_queries.py``). Off when 0."""
 from __future__ import annotations
 
 import logging
 import threading
 from datetime import timedelta
 
-from sense_writeback.store.feed import prune
+from sense_writeback.store.feed_queries import prune
 
 log = logging.getLogger("sense_writeback.retention")
 

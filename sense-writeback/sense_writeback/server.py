@@ -15,7 +15,7 @@ import sys
 
 import uvicorn
 
-from sense_writeback.config import ReceiverConfig
+from sense_writeback.receiver_settings import ReceiverConfig
 
 log = logging.getLogger("sense_writeback.server")
 

@@ -34,7 +34,6 @@ from sense_api.writebacks import WRITEBACK_TYPES
 
 SUPPORTED_MAJOR = 1
 MAX_ID_LENGTH = 255
-ENVELOPE_FIELDS = ("id", "type", "version", "created_date", "data")
 
 STORE = "store"
 REJECT = "reject"

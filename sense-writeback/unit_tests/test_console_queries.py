@@ -31,7 +31,6 @@ def incoming(d, received, unknown=False, newer=False, raw=None):
 @pytest.fixture
 def store(tmp_path):
     with open_store(str(tmp_path / "wb.db")) as store:
-        Ledger(store).close()
         yield store
 
 

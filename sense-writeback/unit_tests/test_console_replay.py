@@ -3,7 +3,7 @@ errors scrubbed of credentials (the replay itself runs against the Bullhorn emul
 integration_tests/test_console_browser.py)."""
 import pytest
 
-from sense_writeback.config import build_config
+from sense_writeback.receiver_settings import build_config
 from sense_writeback.console.replay import Replays, ReplayUnavailable, forward_settings, scrub
 from sense_writeback.console.settings import ReplaySettings
 

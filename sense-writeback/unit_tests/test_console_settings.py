@@ -1,7 +1,7 @@
 """sense_writeback.console.settings through the receiver's config: admin tokens, path, refusals."""
 import pytest
 
-from sense_writeback.config import ConfigError, build_config
+from sense_writeback.receiver_settings import ConfigError, build_config
 
 SENSE, READER, ADMIN = "sense-token-0123456789", "reader-token-0123456789", "admin-token-0123456789"
 BASE = {"SENSE_WRITEBACK_TOKENS": SENSE}

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from sense_writeback.app import create_app
 from sense_writeback.auth import Authenticator
-from sense_writeback.config import build_config
+from sense_writeback.receiver_settings import build_config
 from sense_writeback.console.security import CSP
 from sense_writeback.store import open_store
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sense_writeback.config import ConfigError, build_config, load_file
+from sense_writeback.receiver_settings import ConfigError, build_config, load_file
 
 SENSE = "sense-token-0123456789abcdef"
 READER = "reader-token-0123456789abcdef"

@@ -2,10 +2,10 @@
 
 Written against the tables the store owns (``writebacks``, ``writeback_entities``,
 ``writeback_conflicts``, ``writeback_consumers``) and the forwarder's ledger (``forward_results``,
-``forward_dead_letters``, ``forward_notes``), with ``?`` placeholders converted by the store. The
-one dialect difference (reading the summary out of the stored body for the free-text filter) is
-``_SUMMARY`` below. Paging is by ``seq`` (keyset), so a page costs the same at row 10 and at
-row 10 million.
+``forward_dead_letters``, ``forward_notes``), with ``?`` placeholders (the store's cursors take
+them). The one dialect difference (reading the summary out of the stored body for the free-text
+filter) is the backend's ``json_text``. Paging is by ``seq`` (keyset), so a page costs the same at
+row 10 and at row 10 million.
 """
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ FORWARDER = "forwarder"
 MENU_SECONDS = 60.0  # how long the filter menus' type lists are reused
 ARRIVAL_SLACK = timedelta(minutes=10)  # receive times may step back this much as seq grows (replica clocks)
 
-#: The summary of a stored body, as text, per backend (``Store.kind``).
-_SUMMARY = {
-    "sqlite": "json_extract(CAST(w.raw AS TEXT), '$.data.summary')",
-    "postgres": "(convert_from(w.raw, 'UTF8')::jsonb -> 'data' ->> 'summary')",
-}
 
 
 @dataclass
@@ -126,7 +121,7 @@ def _rows(cursor) -> List[Row]:
             for r in cursor.fetchall()]
 
 
-def _where(filters: Filters, kind: str) -> Tuple[str, List[Any]]:
+def _where(filters: Filters, store) -> Tuple[str, List[Any]]:
     """The WHERE clause of the list and its parameters: one ``(applies, clause, value)`` per filter."""
     entity = [(filters.entity_type, "e.entity_type = ?"), (filters.entity_id, "e.entity_id = ?")]
     entity_clause = " AND ".join(clause for value, clause in entity if value)
@@ -141,7 +136,7 @@ def _where(filters: Filters, kind: str) -> Tuple[str, List[Any]]:
         (filters.unknown_type, "w.unknown_type = ?", True),
         (filters.newer_version, "w.newer_version = ?", True),
         (filters.conflict, "w.sense_id IN (SELECT c2.sense_id FROM writeback_conflicts c2)", []),
-        (filters.text, f"lower({_SUMMARY[kind]}) LIKE ? ESCAPE '\\'", _like(filters.text)),
+        (filters.text, f"lower({store.json_text('w.raw', 'data', 'summary')}) LIKE ? ESCAPE '\\'", _like(filters.text)),
         (filters.before is not None, "w.seq < ?", filters.before),
     ]
     clauses: List[str] = []
@@ -174,7 +169,7 @@ class Queries:
         if getattr(self._local, "conn", None) is not None:
             yield self._local.conn
             return
-        with self.store.reader() as conn:
+        with self.store.connection() as conn:
             self._local.conn = conn
             try:
                 yield conn
@@ -183,8 +178,8 @@ class Queries:
 
     def _execute(self, statement: str, params: Sequence[Any] = ()):
         """A cursor of this block's connection after running ``statement`` (``?`` placeholders)."""
-        cursor = self._local.conn.cursor()
-        cursor.execute(self.store.convert(statement), tuple(params))
+        cursor = self.store.cursor_for(self._local.conn)
+        cursor.execute(statement, tuple(params))
         return cursor
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> List[tuple]:
@@ -194,7 +189,7 @@ class Queries:
     # -- write-backs -----------------------------------------------------------------------------
     def writebacks(self, filters: Filters, limit: int = PAGE_SIZE) -> Tuple[List[Row], Optional[int]]:
         """One page, newest first, and the ``before`` value of the next page (None on the last)."""
-        where, params = _where(filters, self.store.kind)
+        where, params = _where(filters, self.store)
         statement = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}{where} ORDER BY w.seq DESC LIMIT ?"
         with self.connection():
             rows = _rows(self._execute(statement, (*params, limit + 1)))

@@ -323,10 +323,7 @@ def first(form: Dict[str, List[str]], name: str) -> Optional[str]:
 
 
 def mount(settings: ConsoleSettings, receiver) -> Mount:
-    """The console's route for the receiver's app (its store, metrics and readiness)."""
-    from sense_writeback.forward.ledger import Ledger
-
-    Ledger(receiver.store).close()  # the forwarder's tables, read by every page (until the store's schema owns them)
+    """The console's route for the receiver's app (its store, metrics and readiness); mounted only when on."""
     console = Console(settings, receiver.store, receiver.metrics, receiver.readiness)
     return Mount(settings.path, app=console.app())
 

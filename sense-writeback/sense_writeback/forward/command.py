@@ -65,8 +65,13 @@ def _store(args):
 def run(command: str, args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sense_writeback.store import StorageUnavailable
+
     try:
         store = _store(args)
+    except StorageUnavailable as exc:  # its message holds no secret
+        print(f"sense-writeback {command}: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"sense-writeback {command}: cannot open the store: {type(exc).__name__}", file=sys.stderr)
         return 2

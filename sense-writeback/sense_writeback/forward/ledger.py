@@ -1,4 +1,5 @@
-"""The forwarder's tables, in the receiver's own database (SQLite or PostgreSQL).
+"""The forwarder's tables, in the receiver's own database (SQLite or PostgreSQL; created by
+``store/schema.py``).
 
 - ``forward_results``: one row per write-back handled (``note``, ``update``, ``ignored`` or
   ``parked``), with the Bullhorn entity and id; written in the same transaction as the
@@ -17,20 +18,9 @@ from contextlib import ExitStack
 from typing import Dict, List, Optional, Tuple
 
 from sense_writeback.clock import utc_iso
-from sense_writeback.store.feed import UPSERT_CURSOR, ensure_schema
+from sense_writeback.store.feed_queries import UPSERT_CURSOR
 
 CONSUMER = "forwarder"
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS forward_results (seq BIGINT PRIMARY KEY, sense_id TEXT NOT NULL, type TEXT NOT NULL, "
-    "outcome TEXT NOT NULL, bullhorn_entity TEXT, bullhorn_id TEXT, detail TEXT, attempts INTEGER NOT NULL, "
-    "finished_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS forward_notes (sense_id TEXT PRIMARY KEY, state TEXT NOT NULL, note_id BIGINT, "
-    "associations TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS forward_dead_letters (seq BIGINT PRIMARY KEY, sense_id TEXT NOT NULL, "
-    "type TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL, parked_at TEXT NOT NULL, replayed_at TEXT)",
-    "CREATE TABLE IF NOT EXISTS forward_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, "
-    "expires_at DOUBLE PRECISION NOT NULL)",
-)
 
 
 class LeaseLost(RuntimeError):
@@ -47,21 +37,11 @@ class Ledger:
         self.lease_seconds = lease_seconds
         self._stack = ExitStack()
         self._conn = None
-        ensure_schema(store)
-        self._run(self._create)
-
-    def _create(self, c) -> None:
-        if self.store.kind == "postgres":  # one creator at a time (see store/feed.py ensure_schema)
-            from sense_writeback.store.postgres import ADVISORY_LOCK_KEY
-
-            c.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_KEY,))
-        for statement in SCHEMA:
-            c.execute(statement)
 
     def _connection(self):
         """One connection kept for the ledger (opened again after a failure)."""
         if self._conn is None:
-            self._conn = self._stack.enter_context(self.store.reader())
+            self._conn = self._stack.enter_context(self.store.connection())
         return self._conn
 
     def close(self) -> None:
@@ -69,19 +49,10 @@ class Ledger:
         self._conn = None
 
     def _run(self, work):
-        conn = self._connection()
+        """``work(cursor)`` in one transaction (``?`` placeholders on both backends)."""
         try:
-            if self.store.kind == "postgres":
-                with conn.transaction():
-                    return work(_Cursor(conn.cursor(), self.store.convert))
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(_Cursor(conn.cursor(), self.store.convert))
-                conn.execute("COMMIT")
-                return result
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            with self.store.transaction(self._connection()) as cursor:
+                return work(cursor)
         except Exception:
             self.close()
             raise
@@ -209,24 +180,3 @@ class Ledger:
     def association_done(self, sense_id: str, done: List[Tuple[str, int]]) -> None:
         self._run(lambda c: c.execute("UPDATE forward_notes SET associations = ?, updated_at = ? WHERE sense_id = ?",
                                       (json.dumps([list(a) for a in done]), utc_iso(), sense_id)))
-
-
-class _Cursor:
-    """A DB-API cursor whose statements use ``?`` on both backends."""
-
-    def __init__(self, cursor, convert):
-        self._cursor = cursor
-        self._convert = convert
-
-    def execute(self, statement, params=()):
-        return self._cursor.execute(self._convert(statement), params)
-
-    def fetchone(self):
-        return self._cursor.fetchone()
-
-    def fetchall(self):
-        return self._cursor.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount

@@ -1,4 +1,8 @@
-"""``Store``: the interface both backends implement (submit through group commit; read in order)."""
+"""``Store``: what both backends share (opening, group commit, reading, the probe); each backend
+supplies its connections, its transactions and its dialect (``sqlite.py``, ``postgres.py``).
+
+Every statement is written once with ``?`` placeholders; a backend's ``cursor_for`` accepts them.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +10,14 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Iterator, List, Optional
 
-from sense_writeback.store import sql
+from sense_writeback.store import schema, sql
+from sense_writeback.store.errors import StorageUnavailable
 from sense_writeback.store.group_commit import GroupCommitter
 from sense_writeback.store.records import Conflict, Incoming, Outcome, StoredWriteBack
+
+
+class _ProbeDone(Exception):
+    """Rolls the probe's transaction back."""
 
 
 class Store:
@@ -16,62 +25,132 @@ class Store:
 
     Writing: ``submit(incoming)`` → ``Future[Outcome]`` resolved after the commit; ``put(incoming)``
     waits for it. Reading (any thread, any process): ``iter_writebacks(after_seq)`` in ``seq``
-    order, ``get(sense_id)``, ``conflicts()``, ``count()``. ``close()`` commits what was submitted.
+    order, ``get(sense_id)``, ``conflicts()``, ``count()``. ``probe()`` says whether the storage can
+    serve. ``close()`` commits what was submitted.
+
+    Opening migrates the database to ``schema.LATEST`` (or raises ``SchemaTooNew``); storage that
+    cannot be reached raises ``StorageUnavailable``.
     """
 
-    kind = "store"
+    kind = "store"  # a label for pages and messages ("sqlite", "postgres")
+    dialect = "sqlite"  # which DDL of ``schema.TYPES`` the backend speaks
 
     def __init__(self, max_batch: int = 512, writer: bool = True):
-        self.create_schema()
+        try:
+            self.prepare()
+            self.schema_upgrade = schema.migrate(self)
+            self.after_migration()
+        except StorageUnavailable:
+            raise
+        except Exception as exc:
+            raise StorageUnavailable(f"cannot open the {self.kind} store: {self.reason(exc)}") from exc
         self._committer: Optional[GroupCommitter] = None
         if writer:
-            self._committer = GroupCommitter(self, max_batch=max_batch, name=f"sense-writeback-{self.kind}-writer")
+            self._committer = GroupCommitter(connect=self.connect, write=self.write, recover=self.recover,
+                                             disconnect=self.disconnect, max_batch=max_batch,
+                                             name=f"sense-writeback-{self.kind}-writer")
 
     # -- backend hooks -------------------------------------------------------------------------
-    def connect(self):  # a writer connection (in the writer thread)
+    def prepare(self) -> None:
+        """Before the migration (e.g. create the SQLite file's directory)."""
+
+    def after_migration(self) -> None:
+        """After the migration (e.g. switch SQLite to WAL; from now on never create the file)."""
+
+    def open_connection(self):
+        """A new autocommit connection; transactions are explicit (``transaction``)."""
         raise NotImplementedError
+
+    def connect(self):
+        """The writer thread's connection."""
+        return self.open_connection()
 
     def disconnect(self, conn) -> None:
         conn.close()
 
     def recover(self, conn):
-        conn.rollback()
+        """After a failed batch: the connection to use next (``None`` opens a new one)."""
         return conn
 
-    def create_schema(self) -> None:
+    @contextmanager
+    def transaction(self, conn, serialise: bool = False):
+        """A cursor (``?`` placeholders) inside one transaction on ``conn``, committed at the end and
+        rolled back on an exception. ``serialise``: one such transaction at a time across every
+        process writing to the database (write-back batches, migrations)."""
         raise NotImplementedError
+        yield
+
+    def cursor_for(self, conn):
+        """A cursor of ``conn`` that takes ``?`` placeholders."""
+        return conn.cursor()
+
+    def table_exists(self, cursor, name: str) -> bool:
+        raise NotImplementedError
+
+    def json_text(self, blob: str, *keys: str) -> str:
+        """An SQL expression: the text at ``keys`` in the JSON document that column ``blob`` holds
+        (``keys`` are the caller's constants, never input)."""
+        raise NotImplementedError
+
+    def reason(self, exc: BaseException) -> str:
+        """A short description of ``exc`` without secrets (for ``StorageUnavailable``)."""
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return f"{type(exc).__name__}: {first_line[:300]}"
+
+    # -- connections ---------------------------------------------------------------------------
+    @contextmanager
+    def connection(self):
+        """A new autocommit connection, closed at the end."""
+        conn = self.open_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     @contextmanager
-    def reader(self):  # a read-only connection
-        raise NotImplementedError
-
-    def convert(self, statement: str) -> str:
-        return statement
+    def cursor(self):
+        """A ``?``-placeholder cursor on a new autocommit connection."""
+        with self.connection() as conn:
+            yield self.cursor_for(conn)
 
     def write(self, conn, items) -> List[Outcome]:
-        cursor = conn.cursor()
-        try:
-            self.begin(cursor)
-            outcomes = sql.write_batch(cursor, items, self.convert)
-            conn.commit()
-        finally:
-            cursor.close()
-        return outcomes
+        """One group-commit batch (the writer thread calls it)."""
+        with self.transaction(conn, serialise=True) as cursor:
+            return sql.write_batch(cursor, items)
 
-    def begin(self, cursor) -> None:
-        pass
+    def probe(self) -> None:
+        """Return when the storage is reachable, at ``schema.LATEST`` and writable; else raise
+        ``StorageUnavailable`` with a short reason. Writes nothing (its transaction is rolled back)."""
+        try:
+            with self.connection() as conn:
+                try:
+                    with self.transaction(conn) as cursor:
+                        version = schema.installed_version(self, cursor)
+                        if version != schema.LATEST:
+                            raise StorageUnavailable(f"the {self.kind} database is at schema version {version}, "
+                                                     f"this release needs {schema.LATEST}")
+                        cursor.execute("UPDATE schema_migrations SET applied_at = applied_at WHERE version = ?",
+                                       (version,))
+                        raise _ProbeDone
+                except _ProbeDone:
+                    return
+        except StorageUnavailable:
+            raise
+        except Exception as exc:
+            raise StorageUnavailable(f"the {self.kind} store cannot serve: {self.reason(exc)}") from exc
 
     # -- writing -------------------------------------------------------------------------------
     def submit(self, item: Incoming) -> "Future[Outcome]":
-        if self._committer is None:
-            raise RuntimeError("this store was opened for reading only (writer=False)")
-        return self._committer.submit(item)
+        return self._writer().submit(item)
 
     def submit_async(self, item: Incoming) -> "asyncio.Future[Outcome]":
         """From a coroutine: an ``asyncio.Future`` resolved after the commit (cheaper than ``submit``)."""
+        return self._writer().submit_async(item)
+
+    def _writer(self) -> GroupCommitter:
         if self._committer is None:
             raise RuntimeError("this store was opened for reading only (writer=False)")
-        return self._committer.submit_async(item)
+        return self._committer
 
     def put(self, item: Incoming, timeout: Optional[float] = None) -> Outcome:
         return self.submit(item).result(timeout)
@@ -110,34 +189,30 @@ class Store:
             after_seq = page[-1].seq
 
     def read_page(self, after_seq: int = 0, limit: int = 500) -> List[StoredWriteBack]:
-        with self.reader() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.convert(sql.SELECT_ROWS), (after_seq, limit))
+        return self.read_rows(sql.SELECT_ROWS, (after_seq, limit))
+
+    def read_rows(self, statement: str, params) -> List[StoredWriteBack]:
+        """The write-backs that ``statement`` (columns of ``sql.SELECT_ROWS``, in ``seq`` order)
+        selects, with their entity references."""
+        with self.cursor() as cursor:
+            cursor.execute(statement, params)
             rows = cursor.fetchall()
             if not rows:
                 return []
-            cursor.execute(self.convert(sql.SELECT_ENTITIES), (rows[0][0], rows[-1][0]))
+            cursor.execute(sql.SELECT_ENTITIES, (rows[0][0], rows[-1][0]))
             return sql.rows_to_writebacks(rows, cursor.fetchall())
 
     def get(self, sense_id: str) -> Optional[StoredWriteBack]:
-        with self.reader() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.convert(sql.SELECT_BY_SENSE_ID), (sense_id,))
-            rows = cursor.fetchall()
-            if not rows:
-                return None
-            cursor.execute(self.convert(sql.SELECT_ENTITIES), (rows[0][0], rows[0][0]))
-            return sql.rows_to_writebacks(rows, cursor.fetchall())[0]
+        rows = self.read_rows(sql.SELECT_BY_SENSE_ID, (sense_id,))
+        return rows[0] if rows else None
 
     def conflicts(self) -> List[Conflict]:
-        with self.reader() as conn:
-            cursor = conn.cursor()
+        with self.cursor() as cursor:
             cursor.execute(sql.SELECT_CONFLICTS)
             return sql.rows_to_conflicts(cursor.fetchall())
 
     def count(self) -> int:
-        with self.reader() as conn:
-            cursor = conn.cursor()
+        with self.cursor() as cursor:
             cursor.execute(sql.COUNT_ROWS)
             return cursor.fetchone()[0]
 

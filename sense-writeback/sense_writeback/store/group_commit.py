@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from sense_writeback.store.records import Incoming, Outcome
 
@@ -32,12 +32,18 @@ class StoreClosed(RuntimeError):
 
 
 class GroupCommitter:
-    """The writer thread. ``backend`` provides ``connect()``, ``write(conn, items)`` (commits and
-    returns one ``Outcome`` per item) and ``recover(conn)`` (after a failure; returns the
-    connection to use next, possibly a new one, or ``None`` to reconnect on the next batch)."""
+    """The writer thread, handed the backend's operations as callables: ``connect()`` (a
+    connection), ``write(conn, items)`` (commits; one ``Outcome`` per item), ``recover(conn)``
+    (after a failure: the connection to use next, possibly a new one, or ``None`` to reconnect on
+    the next batch) and ``disconnect(conn)``."""
 
-    def __init__(self, backend, max_batch: int = 512, name: str = "sense-writeback-writer"):
-        self._backend = backend
+    def __init__(self, *, connect: Callable[[], Any], write: Callable[[Any, Sequence[Incoming]], List[Outcome]],
+                 recover: Callable[[Any], Any], disconnect: Callable[[Any], None], max_batch: int = 512,
+                 name: str = "sense-writeback-writer"):
+        self._connect = connect
+        self._write = write
+        self._recover_connection = recover
+        self._disconnect = disconnect
         self._max_batch = max_batch
         self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
         self._closed = False
@@ -105,8 +111,8 @@ class GroupCommitter:
             started = time.perf_counter()
             try:
                 if conn is None:
-                    conn = self._backend.connect()
-                outcomes = self._backend.write(conn, items)
+                    conn = self._connect()
+                outcomes = self._write(conn, items)
             except Exception as exc:  # every future of the batch fails; nothing of it was committed
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.error("storage failure, %d write-back(s) not stored: %s", len(batch), self.last_error)
@@ -119,13 +125,13 @@ class GroupCommitter:
                 self.observer(len(batch), time.perf_counter() - started)
             _deliver([(future, outcome, None) for (_, future), outcome in zip(batch, outcomes)])
         if conn is not None:
-            self._backend.disconnect(conn)
+            self._disconnect(conn)
 
     def _recover(self, conn):
         if conn is None:
             return None
         try:
-            return self._backend.recover(conn)
+            return self._recover_connection(conn)
         except Exception as exc:  # a broken connection: start a new one with the next batch
             log.error("storage connection reset after failure: %s: %s", type(exc).__name__, exc)
             return None

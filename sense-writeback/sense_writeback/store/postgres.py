@@ -4,56 +4,52 @@ Each receiver process has one writer connection and group-commits like the SQLit
 batch first takes a transaction-scoped advisory lock, so batches of all replicas commit one after
 the other and ``seq`` values become visible in increasing order: a consumer that reads
 ``seq > last`` never skips a row that commits later with a smaller ``seq``. Idempotence across
-replicas comes from the unique ``sense_id`` (``ON CONFLICT DO NOTHING``).
+replicas comes from the unique ``sense_id`` (``ON CONFLICT DO NOTHING``). Migrations take the same
+lock, so replicas starting together upgrade the database once.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 from sense_writeback.store.base import Store
 
 ADVISORY_LOCK_KEY = 0x5E15E_0B
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS writebacks (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    receiver_id TEXT NOT NULL UNIQUE,
-    sense_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    version DOUBLE PRECISION NOT NULL,
-    created_date TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    auth_mode TEXT NOT NULL,
-    raw BYTEA NOT NULL,
-    body_sha256 TEXT NOT NULL,
-    unknown_type BOOLEAN NOT NULL DEFAULT FALSE,
-    newer_version BOOLEAN NOT NULL DEFAULT FALSE
-);
-CREATE TABLE IF NOT EXISTS writeback_entities (
-    seq BIGINT NOT NULL REFERENCES writebacks(seq) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    entity_type TEXT NOT NULL,
-    entity_id TEXT NOT NULL,
-    PRIMARY KEY (seq, role, entity_type, entity_id)
-);
-CREATE INDEX IF NOT EXISTS writeback_entities_by_entity ON writeback_entities (entity_type, entity_id);
-CREATE TABLE IF NOT EXISTS writeback_conflicts (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    sense_id TEXT NOT NULL,
-    receiver_id TEXT NOT NULL,
-    first_received_at TEXT NOT NULL,
-    last_received_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    auth_mode TEXT NOT NULL,
-    raw BYTEA NOT NULL,
-    body_sha256 TEXT NOT NULL,
-    UNIQUE (sense_id, body_sha256)
-);
-"""
+
+@lru_cache(maxsize=256)
+def _pyformat(statement: str) -> str:
+    """A ``?``-placeholder statement in psycopg's ``%s`` style (the shared SQL has no literal ``?``/``%``)."""
+    return statement.replace("?", "%s")
+
+
+class _Cursor:
+    """A psycopg cursor that takes ``?`` placeholders."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def execute(self, statement, params=None):
+        return self._cursor.execute(_pyformat(statement), params)
+
+    def executemany(self, statement, params_seq):
+        return self._cursor.executemany(_pyformat(statement), params_seq)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def fetchall(self):
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
 
 
 class PostgresStore(Store):
-    kind = "postgres"
+    kind = dialect = "postgres"
 
     def __init__(self, dsn: str, max_batch: int = 512, writer: bool = True, connect_timeout: int = 10):
         import psycopg  # imported here: SQLite users need not load it
@@ -63,37 +59,44 @@ class PostgresStore(Store):
         self.connect_timeout = connect_timeout
         super().__init__(max_batch=max_batch, writer=writer)
 
-    def _open(self, autocommit: bool = False):
-        return self._psycopg.connect(self.dsn, autocommit=autocommit, connect_timeout=self.connect_timeout)
+    def open_connection(self):
+        return self._psycopg.connect(self.dsn, autocommit=True, connect_timeout=self.connect_timeout)
 
-    def create_schema(self) -> None:
-        with self._open(autocommit=True) as conn:
-            # concurrent replicas starting together: one creates, the others wait for it
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                for statement in filter(str.strip, SCHEMA.split(";")):
-                    conn.execute(statement)
+    def cursor_for(self, conn):
+        return _Cursor(conn.cursor())
 
-    def connect(self):
-        return self._open()
-
-    def convert(self, statement: str) -> str:
-        return statement.replace("?", "%s")
-
-    def begin(self, cursor) -> None:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+    @contextmanager
+    def transaction(self, conn, serialise: bool = False):
+        with conn.transaction():
+            cursor = _Cursor(conn.cursor())
+            if serialise:
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_KEY,))
+            yield cursor
 
     def recover(self, conn):
         if conn.closed or conn.broken:
             conn.close()
             return None
-        conn.rollback()
         return conn
 
-    @contextmanager
-    def reader(self):
-        conn = self._open(autocommit=True)
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def table_exists(self, cursor, name: str) -> bool:
+        cursor.execute("SELECT to_regclass(?) IS NOT NULL", (name,))
+        return bool(cursor.fetchone()[0])
+
+    def json_text(self, blob: str, *keys: str) -> str:
+        path = "".join(f" -> '{key}'" for key in keys[:-1])
+        return f"(convert_from({blob}, 'UTF8')::jsonb{path} ->> '{keys[-1]}')"
+
+    def reason(self, exc: BaseException) -> str:
+        text = super().reason(exc).replace(self.dsn, "<database url>")
+        password = _password(self.dsn)
+        return text.replace(password, "<password>") if password else text
+
+
+def _password(dsn: str) -> str:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return str(conninfo_to_dict(dsn).get("password") or "")
+    except Exception:  # an unparsable DSN: its text is removed whole above
+        return ""

@@ -55,8 +55,8 @@ def _canonical(doc: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Incoming:
-    """One validated write-back to store."""
+class WriteBackRow:
+    """The columns of ``writebacks`` besides ``seq`` (``sql.WRITEBACK_COLUMNS`` is this list)."""
 
     receiver_id: str
     sense_id: str
@@ -69,6 +69,12 @@ class Incoming:
     body_sha256: str  # SHA-256 of raw (hex)
     unknown_type: bool
     newer_version: bool
+
+
+@dataclass(frozen=True)
+class Incoming(WriteBackRow):
+    """One validated write-back to store."""
+
     references: Tuple[Reference, ...] = ()
 
 
@@ -81,22 +87,11 @@ class Outcome:
     seq: int
 
 
-@dataclass(frozen=True)
-class StoredWriteBack:
+@dataclass(frozen=True, kw_only=True)
+class StoredWriteBack(WriteBackRow):
     """One row of ``writebacks`` with its entity references."""
 
     seq: int
-    receiver_id: str
-    sense_id: str
-    type: str
-    version: float
-    created_date: str
-    received_at: str
-    auth_mode: str
-    raw: bytes
-    body_sha256: str  # SHA-256 of raw (hex)
-    unknown_type: bool
-    newer_version: bool
     entities: Tuple[Reference, ...] = ()
 
     def document(self) -> Dict[str, Any]:

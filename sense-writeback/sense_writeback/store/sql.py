@@ -1,6 +1,6 @@
 """The SQL both backends share: how a batch of write-backs is written, and how rows are read.
 
-Written with ``?`` placeholders; the PostgreSQL backend converts them. A batch runs in one
+Written with ``?`` placeholders (each backend's ``cursor_for`` takes them). A batch runs in one
 transaction that the caller commits: per write-back one ``INSERT ... ON CONFLICT (sense_id) DO
 NOTHING RETURNING seq``; when the Sense id is already stored, its first receiver id is answered and
 a body with other content (not merely other formatting) is recorded in ``writeback_conflicts``
@@ -8,13 +8,13 @@ a body with other content (not merely other formatting) is recorded in ``writeba
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Iterable, List, Sequence
 
 from sense_writeback.store.records import (CONFLICT, DUPLICATE, STORED, Conflict, Incoming, Outcome, StoredWriteBack,
-                                           same_content)
+                                           WriteBackRow, same_content)
 
-WRITEBACK_COLUMNS = ("receiver_id", "sense_id", "type", "version", "created_date", "received_at", "auth_mode",
-                     "raw", "body_sha256", "unknown_type", "newer_version")
+WRITEBACK_COLUMNS = tuple(column.name for column in fields(WriteBackRow))
 
 INSERT_WRITEBACK = (
     f"INSERT INTO writebacks ({', '.join(WRITEBACK_COLUMNS)}) VALUES ({', '.join('?' for _ in WRITEBACK_COLUMNS)}) "
@@ -39,28 +39,28 @@ SELECT_CONFLICTS = ("SELECT id, sense_id, receiver_id, first_received_at, last_r
 COUNT_ROWS = "SELECT COUNT(*) FROM writebacks"
 
 
-def write_batch(cursor, items: Sequence[Incoming], convert=lambda sql: sql) -> List[Outcome]:
+def write_batch(cursor, items: Sequence[Incoming]) -> List[Outcome]:
     """Write ``items`` through ``cursor`` (inside the caller's transaction); one ``Outcome`` each."""
     outcomes: List[Outcome] = []
     entity_rows = []
     for item in items:
-        cursor.execute(convert(INSERT_WRITEBACK), tuple(getattr(item, name) for name in WRITEBACK_COLUMNS))
+        cursor.execute(INSERT_WRITEBACK, tuple(getattr(item, name) for name in WRITEBACK_COLUMNS))
         row = cursor.fetchone()
         if row is not None:
             seq = row[0]
             entity_rows.extend((seq, *reference) for reference in item.references)
             outcomes.append(Outcome(STORED, item.receiver_id, seq))
             continue
-        cursor.execute(convert(SELECT_EXISTING), (item.sense_id,))
+        cursor.execute(SELECT_EXISTING, (item.sense_id,))
         seq, receiver_id, body_sha256, raw = cursor.fetchone()
         if body_sha256 == item.body_sha256 or same_content(bytes(raw), item.raw):
             outcomes.append(Outcome(DUPLICATE, receiver_id, seq))
             continue
-        cursor.execute(convert(UPSERT_CONFLICT), (item.sense_id, receiver_id, item.received_at, item.received_at,
-                                                  item.auth_mode, item.raw, item.body_sha256))
+        cursor.execute(UPSERT_CONFLICT, (item.sense_id, receiver_id, item.received_at, item.received_at,
+                                         item.auth_mode, item.raw, item.body_sha256))
         outcomes.append(Outcome(CONFLICT, receiver_id, seq))
     if entity_rows:
-        cursor.executemany(convert(INSERT_ENTITY), entity_rows)
+        cursor.executemany(INSERT_ENTITY, entity_rows)
     return outcomes
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -21,46 +22,9 @@ from sense_writeback.store.base import Store
 
 log = logging.getLogger("sense_writeback.store")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS writebacks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    receiver_id TEXT NOT NULL UNIQUE,
-    sense_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    version REAL NOT NULL,
-    created_date TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    auth_mode TEXT NOT NULL,
-    raw BLOB NOT NULL,
-    body_sha256 TEXT NOT NULL,
-    unknown_type INTEGER NOT NULL DEFAULT 0,
-    newer_version INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS writeback_entities (
-    seq INTEGER NOT NULL REFERENCES writebacks(seq) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    entity_type TEXT NOT NULL,
-    entity_id TEXT NOT NULL,
-    PRIMARY KEY (seq, role, entity_type, entity_id)
-);
-CREATE INDEX IF NOT EXISTS writeback_entities_by_entity ON writeback_entities (entity_type, entity_id);
-CREATE TABLE IF NOT EXISTS writeback_conflicts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sense_id TEXT NOT NULL,
-    receiver_id TEXT NOT NULL,
-    first_received_at TEXT NOT NULL,
-    last_received_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    auth_mode TEXT NOT NULL,
-    raw BLOB NOT NULL,
-    body_sha256 TEXT NOT NULL,
-    UNIQUE (sense_id, body_sha256)
-);
-"""
-
 
 class SQLiteStore(Store):
-    kind = "sqlite"
+    kind = dialect = "sqlite"
 
     def __init__(self, path: str, max_batch: int = 512, writer: bool = True, busy_timeout_ms: int = 10_000,
                  checkpoint_interval: float = 0.5):
@@ -71,6 +35,7 @@ class SQLiteStore(Store):
         self.checkpoint_interval = checkpoint_interval
         self._stop_checkpoints = threading.Event()
         self._checkpointer = None
+        self._mode = "rwc"
         super().__init__(max_batch=max_batch, writer=writer)
         if writer:
             self._checkpointer = threading.Thread(target=self._checkpoints, name="sense-writeback-checkpoint",
@@ -78,7 +43,7 @@ class SQLiteStore(Store):
             self._checkpointer.start()
 
     def _checkpoints(self) -> None:
-        conn = self._open()
+        conn = self.open_connection()
         try:
             while not self._stop_checkpoints.wait(self.checkpoint_interval):
                 try:
@@ -97,36 +62,41 @@ class SQLiteStore(Store):
             self._stop_checkpoints.set()
             self._checkpointer.join(timeout)
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=self.busy_timeout_ms / 1000)
+    def open_connection(self) -> sqlite3.Connection:
+        # "rwc" creates the file while the store is opened; after that "rw": a file deleted or moved
+        # away under a running receiver is an error, not a new empty database
+        conn = sqlite3.connect(f"{pathlib.Path(self.path).as_uri()}?mode={self._mode}", uri=True,
+                               isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_ms / 1000)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA foreign_keys = ON")  # entity rows go with their write-back (retention)
         return conn
 
-    def create_schema(self) -> None:
+    def prepare(self) -> None:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        conn = self._open()
-        try:
+
+    def after_migration(self) -> None:
+        with self.connection() as conn:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise RuntimeError(f"SQLite refused WAL mode for {self.path} (journal_mode={mode})")
-            conn.executescript(SCHEMA)
-        finally:
-            conn.close()
+        if mode.lower() != "wal":
+            raise RuntimeError(f"SQLite refused WAL mode for {self.path} (journal_mode={mode})")
+        self._mode = "rw"
 
     def connect(self) -> sqlite3.Connection:
-        conn = self._open()
+        conn = self.open_connection()
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint thread does it
         return conn
 
-    def write(self, conn, items):
+    @contextmanager
+    def transaction(self, conn, serialise: bool = False):
+        # BEGIN IMMEDIATE takes the write lock up front: one writer at a time across processes, and
+        # no deadlock from upgrading a read lock (so ``serialise`` holds for every transaction)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            return super().write(conn, items)
+            yield conn.cursor()
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.rollback()
@@ -137,10 +107,9 @@ class SQLiteStore(Store):
             conn.rollback()
         return conn
 
-    @contextmanager
-    def reader(self):
-        conn = self._open()
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def table_exists(self, cursor, name: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cursor.fetchone() is not None
+
+    def json_text(self, blob: str, *keys: str) -> str:
+        return f"json_extract(CAST({blob} AS TEXT), '$.{'.'.join(keys)}')"

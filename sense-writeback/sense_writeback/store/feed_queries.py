@@ -7,9 +7,10 @@ lock, see ``postgres.py``), so transactions commit in ``seq`` order and a reader
 N already sees every committed ``seq`` below N. The *safe watermark* is therefore the largest
 committed ``seq``; the feed never needs to hold rows back.
 
-``writeback_consumers`` holds the cursor each registered consumer has processed up to (the
-forwarder, feed readers that pass ``consumer=``). Retention deletes a write-back only when it was
-received more than the retention ago **and** its ``seq`` is at or below every registered cursor.
+``writeback_consumers`` (created by ``schema.py``, like every table) holds the cursor each
+registered consumer has processed up to (the forwarder, feed readers that pass ``consumer=``).
+Retention deletes a write-back only when it was received more than the retention ago **and** its
+``seq`` is at or below every registered cursor.
 """
 from __future__ import annotations
 
@@ -20,32 +21,12 @@ from sense_writeback.clock import utc_iso, utc_now
 from sense_writeback.store import sql
 from sense_writeback.store.records import StoredWriteBack
 
-CONSUMERS_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS writeback_consumers (name TEXT PRIMARY KEY, cursor_seq BIGINT NOT NULL, "
-    "updated_at TEXT NOT NULL)"
-)
 UPSERT_CURSOR = (
     "INSERT INTO writeback_consumers (name, cursor_seq, updated_at) VALUES (?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET cursor_seq = excluded.cursor_seq, updated_at = excluded.updated_at "
     "WHERE writeback_consumers.cursor_seq < excluded.cursor_seq"
 )
 MAX_NAME = 100
-
-
-def ensure_schema(store) -> None:
-    """Create ``writeback_consumers`` if missing (on PostgreSQL under the schema's advisory lock, as
-    replicas starting together would otherwise race on ``CREATE TABLE``)."""
-    with store.reader() as conn:
-        if store.kind == "postgres":
-            from sense_writeback.store.postgres import ADVISORY_LOCK_KEY
-
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-                conn.execute(CONSUMERS_SCHEMA)
-            return
-        cursor = conn.cursor()
-        cursor.execute(CONSUMERS_SCHEMA)
-        conn.commit()
 
 
 def read_feed(store, after: int, limit: int, types: Optional[Sequence[str]] = None) -> List[StoredWriteBack]:
@@ -55,20 +36,12 @@ def read_feed(store, after: int, limit: int, types: Optional[Sequence[str]] = No
     marks = ", ".join("?" for _ in types)
     statement = (f"SELECT seq, {', '.join(sql.WRITEBACK_COLUMNS)} FROM writebacks WHERE seq > ? AND type IN ({marks}) "
                  "ORDER BY seq LIMIT ?")
-    with store.reader() as conn:
-        cursor = conn.cursor()
-        cursor.execute(store.convert(statement), (after, *types, limit))
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        cursor.execute(store.convert(sql.SELECT_ENTITIES), (rows[0][0], rows[-1][0]))
-        return sql.rows_to_writebacks(rows, cursor.fetchall())
+    return store.read_rows(statement, (after, *types, limit))
 
 
 def last_seq(store) -> int:
     """The safe watermark: the largest committed ``seq`` (0 when empty)."""
-    with store.reader() as conn:
-        cursor = conn.cursor()
+    with store.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM writebacks")
         return int(cursor.fetchone()[0])
 
@@ -82,26 +55,14 @@ def check_consumer_name(name: str) -> str:
 def set_cursor(store, name: str, cursor_seq: int) -> None:
     """Record that consumer ``name`` has processed every write-back up to ``cursor_seq`` (never moves back)."""
     check_consumer_name(name)
-    with store.reader() as conn:
-        cursor = conn.cursor()
-        cursor.execute(store.convert(UPSERT_CURSOR), (name, int(cursor_seq), utc_iso()))
-        conn.commit()
+    with store.cursor() as cursor:
+        cursor.execute(UPSERT_CURSOR, (name, int(cursor_seq), utc_iso()))
 
 
 def cursors(store) -> Dict[str, int]:
-    with store.reader() as conn:
-        cursor = conn.cursor()
+    with store.cursor() as cursor:
         cursor.execute("SELECT name, cursor_seq FROM writeback_consumers ORDER BY name")
         return {name: int(seq) for name, seq in cursor.fetchall()}
-
-
-def remove_consumer(store, name: str) -> bool:
-    with store.reader() as conn:
-        cursor = conn.cursor()
-        cursor.execute(store.convert("DELETE FROM writeback_consumers WHERE name = ?"), (name,))
-        removed = cursor.rowcount > 0
-        conn.commit()
-        return removed
 
 
 def prune(store, retention: timedelta, now: Optional[datetime] = None) -> int:
@@ -109,17 +70,11 @@ def prune(store, retention: timedelta, now: Optional[datetime] = None) -> int:
     the number deleted. Entity rows go with them (``ON DELETE CASCADE``)."""
     cutoff = ((now or utc_now()) - retention).astimezone(timezone.utc)
     cutoff_text = cutoff.isoformat(timespec="microseconds")
-    with store.reader() as conn:
-        cursor = conn.cursor()
-        if store.kind == "sqlite":
-            cursor.execute("PRAGMA foreign_keys = ON")
+    with store.connection() as conn, store.transaction(conn) as cursor:
         cursor.execute("SELECT MIN(cursor_seq) FROM writeback_consumers")
         floor = cursor.fetchone()[0]
         if floor is None:
-            cursor.execute(store.convert("DELETE FROM writebacks WHERE received_at < ?"), (cutoff_text,))
+            cursor.execute("DELETE FROM writebacks WHERE received_at < ?", (cutoff_text,))
         else:
-            cursor.execute(store.convert("DELETE FROM writebacks WHERE received_at < ? AND seq <= ?"),
-                           (cutoff_text, int(floor)))
-        deleted = cursor.rowcount
-        conn.commit()
-        return deleted
+            cursor.execute("DELETE FROM writebacks WHERE received_at < ? AND seq <= ?", (cutoff_text, int(floor)))
+        return cursor.rowcount

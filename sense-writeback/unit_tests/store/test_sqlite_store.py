@@ -96,25 +96,6 @@ def test_close_commits_what_was_submitted_and_refuses_more(tmp_path):
         assert reader.count() == 50
 
 
-def test_a_cancelled_submission_is_not_written(tmp_path):
-    with open_store(str(tmp_path / "s.db")) as store:
-        gate = threading.Event()
-        original = store.write
-
-        def slow_write(conn, items):
-            gate.wait(10)
-            return original(conn, items)
-
-        store.write = slow_write
-        first = store.submit(item("first"))
-        cancelled = store.submit(item("given-up"))
-        assert cancelled.cancel()  # e.g. the request timed out while the writer was busy
-        gate.set()
-        assert first.result(30).status == STORED
-        store.close()
-        assert store.get("given-up") is None and store.count() == 1
-
-
 def test_in_memory_database_is_refused(tmp_path):
     with pytest.raises(ValueError, match="needs a file"):
         open_store(":memory:")

@@ -58,7 +58,7 @@ class ReceiverConfig:
     token_modes: Tuple[str, ...] = TOKEN_MODES
     tokens: TokenSet = field(default_factory=lambda: TokenSet(()))
     read_tokens: TokenSet = field(default_factory=lambda: TokenSet(()))  # the feed's readers (never Sense's)
-    retention_days: float = 0.0  # 0: keep everything; else prune, see sense_writeback/store/feed.py
+    retention_days: float = 0.0  # 0: keep everything; else prune, see sense_writeback/store/feed_queries.py
     retention_interval: float = 3600.0  # seconds between retention passes
     oidc: OidcSettings = field(default_factory=OidcSettings)
     store_timeout: float = 30.0

@@ -23,7 +23,7 @@ from typing import Any, Dict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sense_writeback.store.feed import check_consumer_name, last_seq, read_feed, set_cursor
+from sense_writeback.store.feed_queries import check_consumer_name, last_seq, read_feed, set_cursor
 from sense_writeback.store.records import StoredWriteBack
 from sense_writeback.tokens import TokenSet
 

@@ -1,8 +1,8 @@
-"""sense_writeback.config, tokens, body and references: settings sources, secrets, body decoding, entity extraction."""
+"""sense_writeback.receiver_settings, tokens, body and references: settings sources, secrets, body decoding, entity extraction."""
 import pytest
 
 from sense_writeback.body import BodyError, check_headers, parse_object
-from sense_writeback.config import ConfigError, build_config, load_file
+from sense_writeback.receiver_settings import ConfigError, build_config, load_file
 from sense_writeback.references import entity_references
 from sense_writeback.tokens import TokenSet
 
