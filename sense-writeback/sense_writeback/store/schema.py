@@ -18,9 +18,9 @@ dialects; never edit one that has been released. The DDL names ``{seq}`` (an inc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Dict, Tuple
 
+from sense_writeback.clock import utc_now
 from sense_writeback.store.errors import SchemaTooNew
 
 TYPES: Dict[str, Dict[str, str]] = {
@@ -114,7 +114,7 @@ def migrate(store) -> Tuple[int, int]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO schema_migrations (version, description, release, applied_at) "
                            "VALUES (?, ?, ?, ?)", (migration.version, migration.description, __version__,
-                                                   datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                                                   utc_now().isoformat(timespec="seconds")))
     return before, LATEST
 
 
