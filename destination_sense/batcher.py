@@ -125,7 +125,7 @@ class Batcher(Stage):
                     self._close(collection)
                     i += 1
                     continue
-                self.rejections.reject(collection, bad.stream, bad.position, bad.entity_id, [(None, str(exc))], self.counts)
+                self.rejections.reject(collection, bad.stream, bad.position, bad.entity_id, [(None, str(exc))], self.counts, sent_json=bad.data)
                 i += 1
                 continue
             if i < n or batch.full:

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
 from destination_sense.mapping import DEFAULT_PRESET, PRESETS, build_mappings, load_preset
+from destination_sense.outcomes import settings as outcomes_settings
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
@@ -180,6 +181,10 @@ CONNECTION_SPECIFICATION = {
             "default": DEFAULT_STATE_DELAY_SECONDS,
             "order": 16,
         },
+        # sync outcomes: rejected records, per-record results, the report (destination_sense.outcomes)
+        "object_storage_config": {**outcomes_settings.OBJECT_STORAGE_SPEC, "order": 17},
+        "record_results": {**outcomes_settings.RECORD_RESULTS_SPEC, "order": 18},
+        "max_rejected_percent": {**outcomes_settings.MAX_REJECTED_PERCENT_SPEC, "order": 19},
     },
 }
 
@@ -203,6 +208,7 @@ class SenseConfig:
     non_finite_numbers: NonFinitePolicy = "reject"
     on_unreadable_line: UnreadableLinePolicy = "fail"
     state_delay_seconds: int = DEFAULT_STATE_DELAY_SECONDS
+    outcomes: outcomes_settings.OutcomeSettings = outcomes_settings.OutcomeSettings(outcomes_settings.StorageSettings("None"))
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -267,6 +273,7 @@ class SenseConfig:
             non_finite_numbers=choice("non_finite_numbers"),
             on_unreadable_line=choice("on_unreadable_line"),
             state_delay_seconds=integer("state_delay_seconds"),
+            outcomes=outcomes_settings.parse(config),
         )
 
     def mapping_table(self):

@@ -20,6 +20,7 @@ from destination_sense.byte_limits import ByteLimits
 from destination_sense.errors import SenseError
 from destination_sense.gzip_batch import GzipBatch, Item
 from destination_sense.http_client import EntityError, SenseClient, parse_entity_errors
+from destination_sense.outcomes.recorder import no_outcomes
 from destination_sense.output import ProtocolOutput
 from destination_sense.pipeline import DirectItem, Stage, StateMarker, Updates
 from destination_sense.rejections import Rejections
@@ -43,8 +44,11 @@ class Delivery(Stage):
         counts: DeliveryCounts,
         dry_run: bool = False,
         limits: Optional[ByteLimits] = None,
+        outcomes=None,
     ):
         self.limits = limits
+        #: told of accepted records and of each STATE before and after it is echoed (``destination_sense.outcomes``)
+        self.outcomes = outcomes if outcomes is not None else no_outcomes(100)
         self.client = client
         self.output = output
         self.stats = stats
@@ -60,7 +64,10 @@ class Delivery(Stage):
 
     def handle(self, item) -> None:
         if isinstance(item, StateMarker):
-            self.output.state(self.counts.decorate(item))
+            state = self.counts.decorate(item)
+            self.outcomes.before_state()  # every rejected record before it is stored first
+            self.output.state(state)
+            self.outcomes.state_committed()
         elif isinstance(item, Updates):
             self._update(item)
         elif isinstance(item, DirectItem):  # possible values, resume uploads
@@ -77,7 +84,7 @@ class Delivery(Stage):
             lanes.setdefault(hash(item.entity_id) % width, []).append(item)
         if self.dry_run:
             for item in updates.items:
-                self._updated(updates.collection)
+                self._updated(updates.collection, item)
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(UPDATE_CONCURRENCY, thread_name_prefix="sense-patch")
@@ -92,7 +99,7 @@ class Delivery(Stage):
             response = self.client.patch_entity(collection, item.entity_id, item.data)
             status = response.status_code
             if 200 <= status < 300:
-                self._updated(collection)
+                self._updated(collection, item)
             elif status == 404:
                 self._reject(collection, item, [(None, "no entity with this id exists in Sense: a partial update needs an existing entity")])
             elif status == 400:
@@ -101,17 +108,18 @@ class Delivery(Stage):
             else:
                 raise SenseError(f"PATCH /{collection}/{{id}} answered unexpected HTTP {status}: {response.text[:300]}")
 
-    def _updated(self, collection: str) -> None:
+    def _updated(self, collection: str, item: Item) -> None:
         stats = self.stats[collection]
         with self.stats.lock:
             stats.sent += 1
             stats.batches += 1
+        self.outcomes.sent(collection, [(item.stream, item.position, item.entity_id)])
 
     def _deliver(self, batch: GzipBatch) -> None:
         stats = self.stats[batch.collection]
         body = batch.body()
         if self.dry_run:
-            self._accepted(batch, body)
+            self._accepted(batch, body, None)
             return
         limit = self.limits.for_entity(batch.collection) if self.limits is not None else None
         if limit is not None and len(body) > limit and len(batch.items) > 1:
@@ -121,7 +129,7 @@ class Delivery(Stage):
         outcome = self.client.post_batch(batch.collection, body, f"POST /{batch.collection} ({len(batch)} records)")
         stats.retries += outcome.retries
         if outcome.accepted:
-            self._accepted(batch, body)
+            self._accepted(batch, body, outcome.request_id)
         elif outcome.too_large:
             if self.limits is not None:
                 limit = self.limits.too_large(batch.collection, len(body))
@@ -132,7 +140,8 @@ class Delivery(Stage):
         else:  # pragma: no cover - the client raises for anything else
             raise RuntimeError(f"unexpected outcome {outcome.status}")
 
-    def _accepted(self, batch: GzipBatch, body: bytes) -> None:
+    def _accepted(self, batch: GzipBatch, body: bytes, request_id: Optional[str]) -> None:
+        self.outcomes.sent(batch.collection, [(i.stream, i.position, i.entity_id) for i in (*batch.items, *batch.superseded)], request_id)
         stats = self.stats[batch.collection]
         stats.sent += len(batch.items) + len(batch.superseded)
         stats.superseded += len(batch.superseded)
@@ -144,6 +153,7 @@ class Delivery(Stage):
         items = batch.items
         self.stats[batch.collection].splits += 1
         if len(items) == 1:
+            batch.restore_raw()  # the record is stored as it was sent
             self._reject(batch.collection, items[0], [(None, why + " for this single record")])
             self._count_superseded(batch)
             return
@@ -166,6 +176,7 @@ class Delivery(Stage):
         if not by_index:
             self._split(batch, "Sense answered 400 without naming the records at fault")
             return
+        batch.restore_raw()  # the records are stored as they were sent
         for index, item_errors in sorted(by_index.items()):
             self._reject(batch.collection, batch.items[index], [(e.field_name, e.message) for e in item_errors])
         rest = [item for i, item in enumerate(batch.items) if i not in by_index]
@@ -182,4 +193,4 @@ class Delivery(Stage):
         batch.superseded = []
 
     def _reject(self, collection: str, item: Item, problems) -> None:
-        self.rejections.reject(collection, item.stream, item.position, item.entity_id, problems, self.counts)
+        self.rejections.reject(collection, item.stream, item.position, item.entity_id, problems, self.counts, sent_json=item.data)

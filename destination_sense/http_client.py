@@ -48,6 +48,7 @@ class PostOutcome:
     status: int
     errors: List[EntityError] = field(default_factory=list)
     retries: int = 0
+    request_id: Optional[str] = None  # Sense's id of an accepted request (201 ``{"request_id": …}``)
 
     @property
     def accepted(self) -> bool:
@@ -129,7 +130,9 @@ class SenseClient:
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
         response, retries = self._request("POST", url, headers, gzip_body, description or f"POST /{collection}")
         status = response.status_code
-        if status in (200, 201, 202, 204, 413):
+        if status in (200, 201, 202, 204):
+            return PostOutcome(status, retries=retries, request_id=_request_id(response.content))
+        if status == 413:
             return PostOutcome(status, retries=retries)
         if status == 400:
             return PostOutcome(400, parse_entity_errors(response.content), retries=retries)
@@ -225,3 +228,13 @@ class _Retry:
     problem: str
     status: Optional[int] = None
     retry_after: Optional[float] = None
+
+
+def _request_id(body: bytes) -> Optional[str]:
+    """The ``request_id`` of Sense's answer to an accepted request, when it has one."""
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None
+    value = data.get("request_id") if isinstance(data, dict) else None
+    return str(value) if value not in (None, "") else None

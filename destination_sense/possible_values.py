@@ -227,12 +227,14 @@ class PossibleValuesPut(DirectItem):
     def deliver(self, delivery) -> None:
         stats = delivery.stats[STATS_KEY]
         if delivery.dry_run:
+            delivery.outcomes.sent(STATS_KEY, self.contributors)
             stats.sent += len(self.contributors)
             return
         client = delivery.client
         url = client.api_url + self.path
         current, _ = client.send("GET", url, {}, None, f"GET {self.path}")
         if current.status_code == 200 and _stored(current.content) == [(v["label"], v["value"]) for v in self.values]:
+            delivery.outcomes.sent(STATS_KEY, self.contributors)
             stats.sent += len(self.contributors)
             delivery.output.info(f"Possible values of {self.collection}.{self.field_name} are unchanged ({len(self.values)} values); not sent.")
             return
@@ -242,6 +244,7 @@ class PossibleValuesPut(DirectItem):
         response, retries = client.send("PUT", url, {"Content-Type": "application/json"}, body, f"PUT {self.path}")
         stats.retries += retries
         if 200 <= response.status_code < 300:
+            delivery.outcomes.sent(STATS_KEY, self.contributors)
             stats.sent += len(self.contributors)
             stats.batches += 1
             stats.bytes_raw += len(body)

@@ -121,6 +121,7 @@ class Reader:
         self.streams: Dict[StreamKey, StreamReader] = {key: StreamReader(route, output, config.epoch_unit) for key, route in routes.items()}
         self.null_non_finite = config.non_finite_numbers == "null"
         self.line_number = 0
+        self.current_line = b""  # the input line being read: a rejected record is stored as received
         self.unreadable_lines: List[int] = []  # line numbers of lines counted as unreadable (skip policy)
         self.state_waiting_since: Optional[float] = None
         self.pending: Dict[str, List[Item]] = {e.collection: [] for e in ENTITIES}
@@ -150,6 +151,11 @@ class Reader:
             raise
         finally:
             self._stop_timer.set()
+
+    def received(self, stream: StreamKey) -> int:
+        """Records received so far in ``stream`` (its last position)."""
+        reader = self.streams.get(stream)
+        return reader.position if reader is not None else self.side_positions.get(stream, 0)
 
     def summary_lines(self) -> List[str]:
         """The statistics table, then what was counted but not delivered."""
@@ -189,6 +195,7 @@ class Reader:
         for line in lines:
             number += 1
             self.line_number = number
+            self.current_line = line
             try:
                 message, exact = read_message(line)
             except UnreadableLine as exc:
@@ -332,7 +339,7 @@ class Reader:
 
     def _reject(self, reader: StreamReader, entity_id, problems) -> None:
         self.read_counts.rejected[reader.key] += 1
-        self.rejections.reject(reader.collection, reader.key, reader.position, entity_id, problems)
+        self.rejections.reject(reader.collection, reader.key, reader.position, entity_id, problems, raw_line=self.current_line)
 
     def _side_record(self, key: StreamKey, record: dict, exact: bool = False) -> None:
         self.side_positions[key] += 1
@@ -361,7 +368,7 @@ class Reader:
 
     def _reject_side(self, collection: str, key: StreamKey, position: int, record_id, problems) -> None:
         self.read_counts.rejected[key] += 1
-        self.rejections.reject(collection, key, position, record_id, problems)
+        self.rejections.reject(collection, key, position, record_id, problems, raw_line=self.current_line)
 
     def _submit_direct(self, items) -> None:
         for item in items:

@@ -28,8 +28,10 @@ def describe(stream: StreamKey, position: int, entity_id: Optional[str], problem
 
 
 class Rejections:
-    def __init__(self, policy: str, stats: SyncStats, log_warn: Callable[[str], None]):
+    def __init__(self, policy: str, stats: SyncStats, log_warn: Callable[[str], None], outcomes=None):
         self.policy = policy
+        #: told of every rejected record (``destination_sense.outcomes.SyncOutcomes``: stored, counted, guarded)
+        self.outcomes = outcomes
         self.stats = stats
         self.log_warn = log_warn
         self.logged: Counter = Counter()
@@ -44,8 +46,14 @@ class Rejections:
         entity_id: Optional[str],
         problems: Iterable[Tuple[Optional[str], str]],
         delivery_counts: Optional[DeliveryCounts] = None,
+        raw_line: Optional[bytes] = None,
+        sent_json: Optional[bytes] = None,
     ) -> None:
-        message = describe(stream, position, entity_id, list(problems))
+        """``raw_line``: the input line (rejected while reading); ``sent_json``: the record as sent (refused by Sense)."""
+        problems = list(problems)
+        message = describe(stream, position, entity_id, problems)
+        if self.outcomes is not None:  # stored before anything else happens to it
+            self.outcomes.rejected(collection, stream, position, entity_id, problems, raw_line=raw_line, sent_json=sent_json)
         if self.policy == "fail":
             raise InvalidRecordError(message + " (on_invalid_record is 'fail').")
         with self._lock:

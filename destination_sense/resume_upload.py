@@ -317,6 +317,7 @@ class ResumeUploads(DirectItem):
 
     @staticmethod
     def _accepted(delivery, upload: Upload) -> None:
+        delivery.outcomes.sent(STATS_KEY, [(upload.stream, upload.position, upload.record_id)])
         stats = delivery.stats[STATS_KEY]
         with delivery.stats.lock:
             stats.sent += 1

@@ -32,7 +32,8 @@ setup(
         "jsonschema>=4.20",
         "packaging>=23",  # sense_testing.distribution reads requirements
     ],
-    extras_require={"tests": ["requests-mock>=1.12"]},
+    # tests: moto's standalone S3 server (sense_testing.s3_server) and the MinIO SDK the destination uses
+    extras_require={"tests": ["requests-mock>=1.12", "moto[server]>=5.0", "minio>=7.2"]},
     entry_points={
         "console_scripts": [
             "sense-emulator=sense_emulator.cli:main",

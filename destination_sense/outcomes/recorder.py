@@ -1,0 +1,311 @@
+"""``SyncOutcomes``: the one observer the write pipeline tells about rejected and accepted records.
+
+The pipeline calls, from any of its threads:
+
+- ``rejected(collection, stream, position, entity_id, problems, raw_line=…, sent_json=…)`` for every
+  rejected record (the input line when the reading stage rejected it; the JSON that was sent when Sense
+  refused it);
+- ``sent(collection, records, request_id)`` when Sense accepted records (``records``: ``(stream, position,
+  entity_id)``);
+- ``before_state()`` just before a STATE is echoed: every rejected record so far is durably stored first
+  (a storage failure raises, so no STATE is echoed past a rejected record that is not stored); then
+  ``state_committed()`` after it was echoed.
+
+``rejected`` checks the ``max_rejected_percent`` guard (``guard``), and ``check()`` checks it over every
+stream at the end of the sync.
+
+``start()`` writes a first ``report.json`` (status ``running``: the storage is checked before any input is
+read); ``finish(status, failure)`` stores what is left and the final report, and gives the lines the
+end-of-sync log table shows. ``no_outcomes`` gives a recorder that does the counting and the guard with nothing stored.
+
+Each rejected line: ``stream``, ``namespace``, ``position`` (1-based, in the stream), ``id``, ``entity``,
+``reasons`` (``[{"field", "problem"}]``), ``rejected_at``, and ``record`` (the Airbyte record as received:
+``data``, ``emitted_at``, …) or, when Sense refused it, ``record_sent`` (the JSON that was sent), or
+``raw_line`` (``raw_line_base64`` when not UTF-8) for a line that is not readable JSON.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import quote
+
+import orjson
+
+from destination_sense.catalog import StreamKey, stream_label
+from destination_sense.errors import SenseError
+from destination_sense.input_lines import UnreadableLine, read_message
+from destination_sense.outcomes.guard import RejectedShareGuard
+from destination_sense.outcomes.parts import LineParts
+from destination_sense.outcomes.report import REPORT_KEY, build_report, iso
+from destination_sense.outcomes.settings import STORAGE_NONE, OutcomeSettings, StorageSettings
+
+#: Distinct reasons counted per stream; further ones are counted under ``OTHER_REASONS``.
+MAX_DISTINCT_REASONS = 1000
+OTHER_REASONS = "(other reasons)"
+Problem = Tuple[Optional[str], str]
+
+
+def run_directory(connection_id: str, started_at: datetime, run_id: str) -> str:
+    """``<connection_id>/<YYYYMMDDTHHMMSSZ>-<run_id>``: sorts by start time."""
+    return f"{connection_id}/{started_at.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{run_id}"
+
+
+def derived_connection_id(api_url: str, client_id: str, streams: Iterable[str]) -> str:
+    """A stable id for a connection when the platform gives none: the Sense account and the streams synced."""
+    digest = hashlib.sha256("\n".join([api_url, client_id, *sorted(streams)]).encode("utf-8")).hexdigest()
+    return f"sense-{digest[:12]}"
+
+
+def stream_folder(label: str) -> str:
+    """A stream's folder name: its label, percent-encoded where a key could be misread."""
+    return quote(label, safe="-_.")
+
+
+def reason_text(field: Optional[str], problem: str) -> str:
+    return f"field '{field}' {problem}" if field else problem
+
+
+class _Stream:
+    __slots__ = ("label", "namespace", "name", "rejected", "sent", "reasons", "rejected_parts", "result_parts")
+
+    def __init__(self, key: StreamKey, store, run_path_results: bool):
+        self.label = stream_label(key)
+        self.namespace, self.name = key
+        self.rejected = 0
+        self.sent = 0
+        self.reasons: Counter = Counter()
+        folder = stream_folder(self.label)
+        self.rejected_parts = LineParts(store, f"rejected/{folder}") if store is not None else None
+        self.result_parts = LineParts(store, f"results/{folder}") if store is not None and run_path_results else None
+
+    def count_reasons(self, problems: Sequence[Problem]) -> None:
+        for field, problem in problems:
+            text = reason_text(field, problem)
+            if text not in self.reasons and len(self.reasons) >= MAX_DISTINCT_REASONS:
+                text = OTHER_REASONS
+            self.reasons[text] += 1
+
+
+class SyncOutcomes:
+    def __init__(
+        self,
+        settings: OutcomeSettings,
+        store=None,
+        connection_id: str = "",
+        run_id: Optional[str] = None,
+        started_at: Optional[datetime] = None,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ):
+        self.settings = settings
+        self.store = store
+        self.now = now
+        self.started_at = started_at or now()
+        self.connection_id = connection_id
+        self.run_id = run_id or secrets.token_hex(4)
+        self.run_path = run_directory(connection_id, self.started_at, self.run_id)
+        self.guard = RejectedShareGuard(settings.max_rejected_percent)
+        self.all_results = settings.record_results == "all" and store is not None
+        self.states_committed = 0
+        self._streams: Dict[StreamKey, _Stream] = {}
+        self._received: Callable[[StreamKey], int] = lambda key: 0
+        self._outcome_of: Mapping[StreamKey, str] = {}
+        self._entities: Callable[[], Mapping[str, Mapping[str, int]]] = lambda: {}
+        self._lock = threading.RLock()
+        self._run_store = _Prefixed(store, self.run_path) if store is not None else None
+
+    # wiring ------------------------------------------------------------------
+    def attach(
+        self,
+        received: Callable[[StreamKey], int],
+        outcome_of: Mapping[StreamKey, str],
+        entities: Callable[[], Mapping[str, Mapping[str, int]]],
+    ) -> None:
+        """What the recorder reads from the pipeline: records received per stream, the outcome name of a
+        sent record per stream (``sent``, ``updated``, ``deleted``), the per-entity counts."""
+        self._received, self._outcome_of, self._entities = received, outcome_of, entities
+
+    @property
+    def location(self) -> Optional[str]:
+        return self.store.location(self.run_path) if self.store is not None else None
+
+    # the pipeline's calls ----------------------------------------------------
+    def rejected(
+        self,
+        collection: str,
+        stream: StreamKey,
+        position: int,
+        entity_id: Optional[str],
+        problems: Sequence[Problem],
+        raw_line: Optional[bytes] = None,
+        sent_json: Optional[bytes] = None,
+    ) -> None:
+        with self._lock:
+            entry = self._stream(stream)
+            entry.rejected += 1
+            entry.count_reasons(problems)
+            if entry.rejected_parts is not None:
+                at = iso(self.now())
+                line = {
+                    "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
+                    "entity": collection, "reasons": [{"field": f, "problem": p} for f, p in problems], "rejected_at": at,
+                }
+                line.update(_record_fields(raw_line, sent_json))
+                entry.rejected_parts.write(orjson.dumps(line))
+                if entry.result_parts is not None:
+                    entry.result_parts.write(orjson.dumps({
+                        "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
+                        "entity": collection, "outcome": "rejected", "request_id": None, "at": at,
+                        "reasons": line["reasons"],
+                    }))
+            self.guard.check(entry.label, self._received(stream), entry.rejected, entry.reasons.most_common(3))
+
+    def sent(self, collection: str, records: Iterable[Tuple[StreamKey, int, Optional[str]]], request_id: Optional[str] = None) -> None:
+        with self._lock:
+            at = iso(self.now()) if self.all_results else None
+            for stream, position, entity_id in records:
+                entry = self._stream(stream)
+                entry.sent += 1
+                if entry.result_parts is not None:
+                    entry.result_parts.write(orjson.dumps({
+                        "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
+                        "entity": collection, "outcome": self._outcome_of.get(stream, "sent"), "request_id": request_id, "at": at,
+                    }))
+
+    def before_state(self) -> None:
+        """Store every rejected record so far; raises when the storage fails, so the STATE is not echoed.
+
+        The guard is not checked here: the counts may already hold records read after this STATE, whose
+        own records were all handled (it is checked at every rejection and at the end of the sync)."""
+        with self._lock:
+            for entry in self._streams.values():
+                if entry.rejected_parts is not None:
+                    entry.rejected_parts.flush()
+
+    def state_committed(self) -> None:
+        with self._lock:
+            self.states_committed += 1
+
+    def check(self) -> None:
+        """The ``max_rejected_percent`` guard over every stream (raises ``RejectedShareExceeded``)."""
+        with self._lock:
+            for key, entry in self._streams.items():
+                self.guard.check(entry.label, self._received(key), entry.rejected, entry.reasons.most_common(3))
+
+    # the sync's start and end ------------------------------------------------
+    def start(self) -> None:
+        """Write the first report (status ``running``); raises ``StorageError`` when the storage is not writable."""
+        if self._run_store is not None:
+            self._put_report(self.report("running", None, ended=False))
+
+    def finish(self, status: str, failure: Optional[Mapping[str, str]] = None) -> List[str]:
+        """Store what is left and the report; the lines for the end-of-sync log. Raises ``StorageError`` only
+        when the sync had succeeded so far (a failed sync keeps its own error; the lines then say what was not stored)."""
+        lines: List[str] = []
+        if self._run_store is None:
+            return lines
+        with self._lock:
+            problems = []
+            for entry in self._streams.values():
+                for parts in (entry.rejected_parts, entry.result_parts):
+                    if parts is None:
+                        continue
+                    try:
+                        parts.flush()
+                    except SenseError as exc:
+                        if status == "succeeded":
+                            raise
+                        problems.append(f"{parts.pending:,} line(s) of {parts.prefix} were not stored: {exc}")
+            report = self.report(status, failure)
+            try:
+                self._put_report(report)
+            except SenseError as exc:
+                if status == "succeeded":
+                    raise
+                problems.append(f"the report was not stored: {exc}")
+        rejected = sum(e.rejected for e in self._streams.values())
+        lines.append(f"Sync report: {self._run_store.location(REPORT_KEY)}")
+        if rejected:
+            lines.append(f"Rejected records ({rejected:,}): {self._run_store.location('rejected/')}")
+        if self.all_results:
+            lines.append(f"Per-record results: {self._run_store.location('results/')}")
+        lines.extend(f"Sync outcomes incomplete: {p}" for p in problems)
+        return lines
+
+    def report(self, status: str, failure: Optional[Mapping[str, str]], ended: bool = True) -> Dict[str, Any]:
+        with self._lock:
+            streams = {
+                e.label: {"received": self._received(k), "sent": e.sent, "rejected": e.rejected, "top_reasons": e.reasons.most_common()}
+                for k, e in self._streams.items()
+            }
+            files: Dict[str, List[Dict[str, Any]]] = {"rejected": [], "results": []}
+            for entry in self._streams.values():
+                for kind, parts in (("rejected", entry.rejected_parts), ("results", entry.result_parts)):
+                    if parts is not None:
+                        files[kind].extend({"stream": entry.label, "key": p.key, "records": p.records} for p in parts.stored)
+            return build_report(
+                connection_id=self.connection_id, run_id=self.run_id, run_path=self.run_path,
+                root=self.store.root if self.store is not None else "", started_at=self.started_at,
+                ended_at=self.now() if ended else None, status=status, failure=failure, streams=streams,
+                entities=self._entities(), states_committed=self.states_committed,
+                record_results=self.settings.record_results, max_rejected_percent=self.settings.max_rejected_percent,
+                files=files, storage_retries=getattr(self.store, "retries", 0),
+            )
+
+    # ------------------------------------------------------------------------
+    def note_streams(self, keys: Iterable[StreamKey]) -> None:
+        """Streams of the catalog: each appears in the report, records or not."""
+        with self._lock:
+            for key in keys:
+                self._stream(key)
+
+    def _stream(self, key: StreamKey) -> _Stream:
+        entry = self._streams.get(key)
+        if entry is None:
+            entry = self._streams[key] = _Stream(key, self._run_store, self.all_results)
+        return entry
+
+    def _put_report(self, report: Dict[str, Any]) -> None:
+        self._run_store.put(REPORT_KEY, orjson.dumps(report, option=orjson.OPT_INDENT_2), "application/json")
+
+
+class _Prefixed:
+    """A store seen from the run's directory: keys relative to ``<connection_id>/<start>-<run_id>``."""
+
+    def __init__(self, store, prefix: str):
+        self.store = store
+        self.prefix = prefix
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.store.put(f"{self.prefix}/{key}", data, content_type)
+
+    def location(self, key: str) -> str:
+        return self.store.location(f"{self.prefix}/{key}")
+
+
+def _record_fields(raw_line: Optional[bytes], sent_json: Optional[bytes]) -> Dict[str, Any]:
+    """The record of a rejected line: as received when it reads back exactly, else the line itself, losslessly."""
+    if raw_line is not None:
+        try:
+            message, exact = read_message(raw_line)
+        except UnreadableLine:
+            message, exact = None, True
+        record = message.get("record") if isinstance(message, dict) and not exact else None
+        if isinstance(record, dict):
+            return {"record": record}
+        try:  # NaN, integers beyond 64 bits, text that is not Unicode, a line that is not JSON: kept as it came
+            return {"raw_line": raw_line.decode("utf-8").rstrip("\r\n")}
+        except UnicodeDecodeError:
+            return {"raw_line_base64": base64.b64encode(raw_line).decode("ascii")}
+    if sent_json is not None:
+        return {"record_sent": orjson.Fragment(sent_json)}
+    return {}
+
+
+def no_outcomes(max_rejected_percent: int) -> SyncOutcomes:
+    """Counting and the guard, nothing stored: the recorder when no ``object_storage_config`` is set."""
+    return SyncOutcomes(OutcomeSettings(StorageSettings(STORAGE_NONE), max_rejected_percent=max_rejected_percent))

@@ -1,0 +1,87 @@
+"""SyncOutcomes: rejected lines as received, results, the durable flush before a STATE, the report."""
+import gzip
+import json
+from datetime import datetime, timezone
+
+import orjson
+import pytest
+
+from destination_sense.outcomes.guard import RejectedShareExceeded
+from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id, no_outcomes, run_directory
+from destination_sense.outcomes.settings import OutcomeSettings, StorageSettings
+from destination_sense.outcomes.storage import LocalStore, RetryingStore
+from destination_sense.retry import RetryPolicy
+
+START = datetime(2026, 12, 8, 10, 0, 0, tzinfo=timezone.utc)
+CANDIDATES = (None, "candidates")
+
+
+def _recorder(tmp_path, results="rejected_only", percent=50):
+    settings = OutcomeSettings(StorageSettings("Local", local_path=str(tmp_path)), results, percent)
+    store = RetryingStore(LocalStore(str(tmp_path)), RetryPolicy())
+    outcomes = SyncOutcomes(settings, store, "conn", run_id="abcd1234", started_at=START, now=lambda: START)
+    received = {CANDIDATES: 0}
+    outcomes.attach(received.__getitem__, {CANDIDATES: "sent"}, lambda: {"candidates": {"sent": 1}})
+    return outcomes, received
+
+
+def _gz_lines(path):
+    with gzip.open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_the_run_directory_sorts_by_start_and_the_connection_id_is_stable():
+    assert run_directory("conn", START, "abcd1234") == "conn/20261208T100000Z-abcd1234"
+    a = derived_connection_id("https://api", "client", ["b", "a"])
+    assert a == derived_connection_id("https://api", "client", ["a", "b"]) != derived_connection_id("https://api", "client", ["a"])
+    assert a.startswith("sense-") and len(a) == 18
+
+
+def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_path):
+    outcomes, received = _recorder(tmp_path)
+    outcomes.start()
+    run = tmp_path / "conn" / "20261208T100000Z-abcd1234"
+    assert json.loads((run / "report.json").read_text())["status"] == "running"
+    line = orjson.dumps({"type": "RECORD", "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}})
+    received[CANDIDATES] = 2
+    outcomes.rejected("candidates", CANDIDATES, 2, None, [("id", "is required")], raw_line=line)
+    outcomes.rejected("candidates", CANDIDATES, 3, "9", [(None, "no entity")], sent_json=b'{"first_name":"y"}')
+    outcomes.rejected("candidates", CANDIDATES, 4, None, [(None, "not JSON")], raw_line=b'{"type":"RECORD","record":{"stream":"candidates","data":{"a":NaN}}}')
+    assert not (run / "rejected").exists(), "parts are stored when full or before a STATE, not per line"
+    outcomes.before_state()
+    lines = _gz_lines(run / "rejected" / "candidates" / "part-00001.jsonl.gz")
+    assert lines[0] == {"stream": "candidates", "namespace": None, "position": 2, "id": None, "entity": "candidates",
+                        "reasons": [{"field": "id", "problem": "is required"}], "rejected_at": "2026-12-08T10:00:00Z",
+                        "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}}
+    assert lines[1]["record_sent"] == {"first_name": "y"} and lines[1]["id"] == "9"
+    assert lines[2]["raw_line"].endswith('{"a":NaN}}}')
+
+
+def test_the_report_and_the_results(tmp_path):
+    outcomes, received = _recorder(tmp_path, results="all")
+    received[CANDIDATES] = 3
+    outcomes.sent("candidates", [(CANDIDATES, 1, "1"), (CANDIDATES, 3, "3")], "req-1")
+    outcomes.rejected("candidates", CANDIDATES, 2, "2", [("email", "is not an email")], raw_line=b"{}")
+    outcomes.state_committed()
+    lines = outcomes.finish("succeeded")
+    run = tmp_path / "conn" / "20261208T100000Z-abcd1234"
+    report = json.loads((run / "report.json").read_text())
+    assert report["streams"] == {"candidates": {"received": 3, "sent": 2, "rejected": 1,
+                                                "top_reasons": [{"reason": "field 'email' is not an email", "count": 1}]}}
+    assert report["entities"] == {"candidates": {"sent": 1}} and report["states_committed"] == 1
+    assert report["run_path"] == "conn/20261208T100000Z-abcd1234" and report["status"] == "succeeded"
+    assert report["files"]["rejected"] == [{"stream": "candidates", "key": "rejected/candidates/part-00001.jsonl.gz", "records": 1}]
+    results = _gz_lines(run / report["files"]["results"][0]["key"])
+    assert [(r["position"], r["outcome"], r["request_id"]) for r in results] == [(1, "sent", "req-1"), (3, "sent", "req-1"), (2, "rejected", None)]
+    assert lines[0] == f"Sync report: {run / 'report.json'}" and "Rejected records (1)" in lines[1] and "Per-record results" in lines[2]
+
+
+def test_the_guard_runs_at_each_rejection_with_or_without_storage(tmp_path):
+    outcomes = no_outcomes(10)
+    received = {CANDIDATES: 100}
+    outcomes.attach(received.__getitem__, {}, dict)
+    for position in range(10):
+        outcomes.rejected("candidates", CANDIDATES, position, None, [("date_added", "is not a date")])
+    with pytest.raises(RejectedShareExceeded):
+        outcomes.rejected("candidates", CANDIDATES, 11, None, [("date_added", "is not a date")])
+    assert outcomes.finish("failed") == []  # nothing stored, nothing to show
