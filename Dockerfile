@@ -31,4 +31,4 @@ ENV AIRBYTE_ENTRYPOINT="destination-sense"
 ENTRYPOINT ["destination-sense"]
 
 LABEL io.airbyte.name=airbyte/destination-sense
-LABEL io.airbyte.version=0.2.0
+LABEL io.airbyte.version=0.3.0

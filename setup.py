@@ -36,7 +36,7 @@ TEST_REQUIREMENTS = CDK_REQUIREMENTS + [
 
 setup(
     name="airbyte-destination-sense",
-    version="0.2.0",
+    version="0.3.0",
     description="Airbyte destination for the Sense partner API: upserts the ten Sense entities in order.",
     author="Sense connectors contributors",
     license="MIT",

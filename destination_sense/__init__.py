@@ -4,4 +4,4 @@ Importing this package is cheap: the Airbyte CDK is only imported by ``destinati
 and ``destination_sense.run``, so the emulator and the tools can share the entity registry and schemas.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

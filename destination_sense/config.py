@@ -38,11 +38,21 @@ CONNECTION_SPECIFICATION = {
     "type": "object",
     "required": ["client_id", "client_secret"],
     "additionalProperties": True,
+    # Airbyte's connector form shows one card per group, in this order; in each card the fields follow
+    # their ``order``, the optional ones collapsed under "Optional fields" unless marked ``always_show``.
+    "groups": [
+        {"id": "connection", "title": "Connection"},
+        {"id": "mapping", "title": "Mapping"},
+        {"id": "data_handling", "title": "Data handling"},
+        {"id": "delivery", "title": "Delivery and retries"},
+        {"id": "outcomes", "title": "Sync outcomes"},
+    ],
     "properties": {
         "client_id": {
             "type": "string",
             "title": "Client ID",
             "description": "OAuth client ID provided by the Sense team for your agency.",
+            "group": "connection",
             "order": 0,
         },
         "client_secret": {
@@ -50,6 +60,7 @@ CONNECTION_SPECIFICATION = {
             "title": "Client secret",
             "description": "OAuth client secret provided by the Sense team.",
             "airbyte_secret": True,
+            "group": "connection",
             "order": 1,
         },
         "api_url": {
@@ -58,6 +69,7 @@ CONNECTION_SPECIFICATION = {
             "description": "Base URL of the Sense partner API, including the version path.",
             "default": DEFAULT_API_URL,
             "examples": [DEFAULT_API_URL],
+            "group": "connection",
             "order": 2,
         },
         "token_url": {
@@ -66,6 +78,7 @@ CONNECTION_SPECIFICATION = {
             "description": "OAuth 2.0 token endpoint (client credentials grant).",
             "default": DEFAULT_TOKEN_URL,
             "examples": [DEFAULT_TOKEN_URL],
+            "group": "connection",
             "order": 3,
         },
         "batch_size": {
@@ -75,7 +88,8 @@ CONNECTION_SPECIFICATION = {
             "minimum": 1,
             "maximum": MAX_BATCH_RECORDS,
             "default": MAX_BATCH_RECORDS,
-            "order": 4,
+            "group": "delivery",
+            "order": 11,
         },
         "max_batch_bytes": {
             "type": "integer",
@@ -84,7 +98,8 @@ CONNECTION_SPECIFICATION = {
             "minimum": 1024,
             "maximum": MAX_BATCH_COMPRESSED_BYTES,
             "default": MAX_BATCH_COMPRESSED_BYTES,
-            "order": 5,
+            "group": "delivery",
+            "order": 12,
         },
         "flush_interval_seconds": {
             "type": "integer",
@@ -93,7 +108,8 @@ CONNECTION_SPECIFICATION = {
             "minimum": 1,
             "maximum": 3600,
             "default": DEFAULT_FLUSH_INTERVAL_SECONDS,
-            "order": 6,
+            "group": "delivery",
+            "order": 13,
         },
         "on_invalid_record": {
             "type": "string",
@@ -101,14 +117,18 @@ CONNECTION_SPECIFICATION = {
             "description": "skip: count, report and skip records Sense would reject; fail: stop the sync at the first one.",
             "enum": list(INVALID_RECORD_POLICIES),
             "default": "skip",
+            "group": "data_handling",
             "order": 7,
+            "always_show": True,
         },
         "dry_run": {
             "type": "boolean",
             "title": "Dry run",
             "description": "Validate and batch everything, but send nothing to Sense.",
             "default": False,
-            "order": 8,
+            "group": "delivery",
+            "order": 10,
+            "always_show": True,
         },
         "source_preset": {
             "type": "string",
@@ -117,14 +137,17 @@ CONNECTION_SPECIFICATION = {
             "or the preset of an ATS source (bullhorn = source-ats; greenhouse, lever, ashby, workable = Airbyte's sources). See docs/mapping.md.",
             "enum": list(PRESETS),
             "default": DEFAULT_PRESET,
-            "order": 10,
+            "group": "mapping",
+            "order": 4,
+            "always_show": True,
         },
         "mappings": {
             "type": "string",
             "title": "Mapping overrides (JSON)",
             "description": 'Optional JSON object extending or replacing the preset per stream: {"<stream>": {"entity": "candidates", '
             '"fields": {"first_name": "givenName", "internal_user_id": "owner.id"}, "replace": false}}. See docs/mapping.md.',
-            "order": 11,
+            "group": "mapping",
+            "order": 5,
         },
         "retry_max_seconds": {
             "type": "integer",
@@ -133,7 +156,8 @@ CONNECTION_SPECIFICATION = {
             "minimum": 1,
             "maximum": 86400,
             "default": DEFAULT_RETRY_MAX_SECONDS,
-            "order": 9,
+            "group": "delivery",
+            "order": 15,
         },
         "max_retries": {
             "type": "integer",
@@ -143,7 +167,8 @@ CONNECTION_SPECIFICATION = {
             "minimum": 0,
             "maximum": 20,
             "default": DEFAULT_MAX_RETRIES,
-            "order": 12,
+            "group": "delivery",
+            "order": 16,
         },
         "epoch_unit": {
             "type": "string",
@@ -152,7 +177,8 @@ CONNECTION_SPECIFICATION = {
             "1970-01-01 UTC, or reject (numbers are not dates). Never guessed from the magnitude. Default: the source preset's unit "
             "(bullhorn and lever: milliseconds), else reject.",
             "enum": list(EPOCH_UNITS),
-            "order": 13,
+            "group": "mapping",
+            "order": 6,
         },
         "non_finite_numbers": {
             "type": "string",
@@ -160,7 +186,8 @@ CONNECTION_SPECIFICATION = {
             "description": "reject: a record with NaN or Infinity in a field is rejected, naming the field; null: such values are sent as null.",
             "enum": list(NON_FINITE_POLICIES),
             "default": "reject",
-            "order": 14,
+            "group": "data_handling",
+            "order": 8,
         },
         "on_unreadable_line": {
             "type": "string",
@@ -169,7 +196,8 @@ CONNECTION_SPECIFICATION = {
             "fail stops the sync naming the line; skip counts it, logs it and summarises the count at the end.",
             "enum": list(UNREADABLE_LINE_POLICIES),
             "default": "fail",
-            "order": 15,
+            "group": "data_handling",
+            "order": 9,
         },
         "state_delay_seconds": {
             "type": "integer",
@@ -179,12 +207,13 @@ CONNECTION_SPECIFICATION = {
             "minimum": 0,
             "maximum": 3600,
             "default": DEFAULT_STATE_DELAY_SECONDS,
-            "order": 16,
+            "group": "delivery",
+            "order": 14,
         },
         # sync outcomes: rejected records, per-record results, the report (destination_sense.outcomes)
-        "object_storage_config": {**outcomes_settings.OBJECT_STORAGE_SPEC, "order": 17},
-        "record_results": {**outcomes_settings.RECORD_RESULTS_SPEC, "order": 18},
-        "max_rejected_percent": {**outcomes_settings.MAX_REJECTED_PERCENT_SPEC, "order": 19},
+        "object_storage_config": {**outcomes_settings.OBJECT_STORAGE_SPEC, "group": "outcomes", "order": 17, "always_show": True},
+        "record_results": {**outcomes_settings.RECORD_RESULTS_SPEC, "group": "outcomes", "order": 18},
+        "max_rejected_percent": {**outcomes_settings.MAX_REJECTED_PERCENT_SPEC, "group": "outcomes", "order": 19, "always_show": True},
     },
 }
 

@@ -1,14 +1,16 @@
 """The shape of the Airbyte messages the destination acts on: what makes a RECORD or STATE usable.
 
 A message that fails these checks is not processed; the writer reports it with its line number
-(``Input line 12 has a record whose 'namespace' is list, not a string``) and applies
+(``Input line 12 has a record whose 'namespace' is an array, not a string``) and applies
 ``on_unreadable_line``. The rules, per the Airbyte protocol:
 
 - RECORD: ``record`` is an object, ``stream`` a non-empty string, ``namespace`` a string or absent/null
   (``data`` not being an object is a rejected record of that stream: the stream is known);
 - STATE: ``state`` is an object whose ``type`` is STREAM, GLOBAL or LEGACY, or that has no ``type``
   but the legacy ``data``; a STREAM state names its stream (``stream.stream_descriptor.name``);
-- LOG, TRACE, CONTROL and the other protocol types are ignored; any other ``type`` is not a message.
+- LOG, TRACE, CONTROL and the other protocol types are ignored; any other ``type`` (one that is not a
+  string included) is not a message, and neither is a line that is JSON but no object (``[1, 2]``,
+  ``42``, ``"text"``, ``null``).
 """
 from __future__ import annotations
 
@@ -19,8 +21,18 @@ IGNORED_TYPES = frozenset({"LOG", "TRACE", "CONTROL", "SPEC", "CONNECTION_STATUS
 STATE_TYPES = frozenset({"STREAM", "GLOBAL", "LEGACY"})
 
 
+#: JSON's names for the types a parsed line holds.
+_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
 def _kind(value: Any) -> str:
-    return type(value).__name__
+    return "null" if value is None else _JSON_KINDS.get(value.__class__, type(value).__name__)
+
+
+def message_type(message: Any) -> Optional[str]:
+    """The ``type`` of a parsed line when it is an object with a string ``type``, else None."""
+    kind = message.get("type") if message.__class__ is dict else None
+    return kind if kind.__class__ is str else None
 
 
 def record_problem(record: Any) -> Optional[str]:
@@ -59,4 +71,4 @@ def message_problem(message: Any) -> str:
     """What a parsed line that is neither RECORD, STATE nor an ignored type is."""
     if message.__class__ is dict:
         return f"is not an Airbyte message (of unknown type {message.get('type')!r})"
-    return f"is not an Airbyte message (a JSON {_kind(message)})"
+    return f"is not an Airbyte message (it is {_kind(message)}, not a JSON object)"

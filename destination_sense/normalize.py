@@ -3,7 +3,7 @@
 Per entity, each schema field gets a coercion compiled once from its schema type and format:
 - ``id`` and reference fields (``candidate_id``, ``internal_user_id2``, ``owner_id`` …) become strings
   (``123`` → ``"123"``) with every digit (integers beyond 64 bits too); a float is an id only when it
-  is an integer a double holds exactly (at most 2**53); a blank or whitespace-only id is no id (a
+  is an integer a double holds exactly (below 2**53); a blank or whitespace-only id is no id (a
   record without one is rejected, a blank reference is sent as null);
 - numbers and booleans are coerced where no information is lost (``"12"`` → 12 for an integer field,
   ``1.0`` → 1, ``"true"`` → True, ``42`` → ``"42"`` for a string field);
@@ -34,8 +34,10 @@ from sense_api.formats import is_iso_date, is_iso_date_time
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 META_PREFIXES = ("_airbyte_", "_ab_")
 EPOCH_UNITS = {"seconds": 1.0, "milliseconds": 1000.0}
-#: The largest integer every double holds exactly: a float id or integer beyond it may have lost digits.
-MAX_EXACT_FLOAT_INTEGER = 2 ** 53
+#: The largest integer a float is known to hold as the source wrote it. Doubles hold every integer up to
+#: 2**53, but 2**53 is also what ``9007199254740993.0`` reads as: from 2**53 on, a float id or integer may
+#: have lost digits (it is rejected, never rounded).
+MAX_EXACT_FLOAT_INTEGER = 2 ** 53 - 1
 #: Sense stores integers as signed 64-bit values.
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -203,7 +205,7 @@ def to_identifier(value: Any) -> Any:
     if cls is float and _exact_float_integer(value):
         return str(int(value))
     if cls is float and value.is_integer():
-        raise CoercionError(f"is the float {value!r}, beyond 2**53: its digits may have been lost (send ids as strings or integers)")
+        raise CoercionError(f"is the float {value!r}, at or beyond 2**53: its digits may have been lost (send ids as strings or integers)")
     raise CoercionError(f"expected a string id, got {_type_name(value)} {value!r}")
 
 

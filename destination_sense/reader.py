@@ -28,7 +28,7 @@ import orjson
 from destination_sense import side_streams
 from destination_sense.catalog import StreamKey, StreamRoute, stream_label
 from destination_sense.config import SenseConfig
-from destination_sense.envelopes import IGNORED_TYPES, message_problem, record_problem, state_problem
+from destination_sense.envelopes import IGNORED_TYPES, message_problem, message_type, record_problem, state_problem
 from destination_sense.errors import ConfigError, InputError
 from destination_sense.gzip_batch import DEFAULT_LEVEL, Item, RecordTooLarge, check_fits_alone
 from destination_sense.input_lines import UnreadableLine, guess_stream, read_message, unstorable_values
@@ -204,7 +204,7 @@ class Reader:
                 with lock:
                     self._unreadable(line, f"{exc}", guess_stream(line))
                 continue
-            kind = message.get("type") if message.__class__ is dict else None
+            kind = message_type(message)
             with lock:
                 if kind == "RECORD":
                     record = message.get("record")

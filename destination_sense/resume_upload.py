@@ -8,7 +8,10 @@ Record (Sense names): ``candidate_id``, ``resume_id``, ``file_extension`` (else 
 name), ``date_created``, ``date_updated`` (either stands in for the other), optional ``file_name``.
 The file is, in this order of preference:
 1. Airbyte file transfer: the record's ``file_reference.staging_file_url`` (a file the source staged);
-   it is deleted once Sense answered 201;
+   it is deleted once Sense answered 201. A staged file that is missing or cannot be read is no
+   property of the record but of the deployment (the source staged it where the destination cannot
+   see it): the sync fails (``StagedFileUnreadable``) before the STATE after the record is echoed, so
+   the next sync reads the file again; it is never a rejection;
 2. ``file_path``: a local file the destination can read (never deleted);
 3. ``file_base64``: the content, base64-encoded (decoded to a temporary file, deleted after use).
 Checks before anything is sent: the candidate and resume ids, an extension Sense accepts, a
@@ -55,6 +58,19 @@ GROUP_SIZE = 16
 FIELDS = ("candidate_id", "resume_id", "file_name", "file_extension", "date_created", "date_updated", "file_path", "file_base64")
 
 Problem = Tuple[Optional[str], str]
+
+
+class StagedFileUnreadable(SenseError):
+    """A file the source staged (Airbyte file transfer) is missing or unreadable here: a failed sync."""
+
+    def __init__(self, route_label: str, position: int, record_id: Optional[str], path: str, exc: OSError):
+        ident = f" (id '{record_id}')" if record_id else ""
+        super().__init__(
+            f"Stream '{route_label}' record #{position}{ident}: the staged file {path!r} cannot be read "
+            f"({exc.strerror or exc}). The source stages each file in its AIRBYTE_STAGING_DIRECTORY and the destination "
+            f"reads it from the same path: run both with the same staging directory (the platform does this). "
+            f"The sync stops before the state after this record, so the next sync reads the file again."
+        )
 
 
 def is_resume_name(name: Optional[str]) -> bool:
@@ -215,6 +231,11 @@ def prepare(route: ResumeRoute, position: int, record: Mapping[str, Any], temp_d
                 temporary = True
     else:
         problems.append((None, "the record has no file: no file_reference (file transfer), file_path or file_base64"))
+    if staged:  # whatever else is wrong with the record: a staged file we cannot read fails the sync
+        try:
+            _check_readable(staged)
+        except OSError as exc:
+            raise StagedFileUnreadable(route.label, position, record_id, staged, exc) from None
     if path and not problems:
         try:
             size = os.stat(path).st_size
@@ -232,6 +253,12 @@ def prepare(route: ResumeRoute, position: int, record: Mapping[str, Any], temp_d
     upload = Upload(route.key, position, candidate_id, resume_id, file_name or os.path.basename(path), extension,
                     created, updated, path, size, delete_after_upload=bool(staged), temporary=temporary)
     return upload, [], record_id
+
+
+def _check_readable(path: str) -> None:
+    """Raise the ``OSError`` that opening ``path`` for reading raises (missing, not readable, a directory)."""
+    with open(path, "rb"):
+        pass
 
 
 class ResumeCollector:
@@ -335,7 +362,12 @@ def send(client, upload: Upload):
     def body():
         for handle in opened:
             handle.close()
-        handle = open(upload.path, "rb")
+        try:
+            handle = open(upload.path, "rb")
+        except OSError as exc:  # it went away after it was checked
+            if upload.delete_after_upload:
+                raise StagedFileUnreadable(stream_label(upload.stream), upload.position, upload.record_id, upload.path, exc) from None
+            raise
         opened.append(handle)
         fields = dict(upload.form())
         fields["file"] = (upload.file_name, handle, "application/octet-stream")

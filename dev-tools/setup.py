@@ -8,7 +8,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="sense-dev-tools",
-    version="0.1.0",
+    version="0.2.0",
     description="Emulators of the Sense and Bullhorn APIs, test fixtures and the demo for the Sense connectors.",
     author="Sense connectors contributors",
     license="MIT",

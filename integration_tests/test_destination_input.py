@@ -81,6 +81,8 @@ def test_malformed_envelopes_are_counted_and_summarised_with_skip(sense_emulator
         b'{"type":"STATE","state":"cursor=5"}',
         b'{"type":"STATE","state":{"global":{"shared_state":{}}}}',
         b"not json at all",
+        b"[1, 2]", b"42", b'"text"', b"null",  # JSON, but no object
+        b'{"type":["RECORD"],"record":{"stream":"candidates","data":{"id":"z"}}}',  # a type that is no string
         _raw('{"id":"2"}'),
         STATE,
     ]
@@ -89,9 +91,19 @@ def test_malformed_envelopes_are_counted_and_summarised_with_skip(sense_emulator
     (state,) = result.states
     assert _counts(state) == (2, 0), "the malformed lines are not records of the stream, and the counts stay right"
     logs = "\n".join(result.logs)
-    assert "7 input line(s) were not Airbyte messages" in logs and "line(s) 2, 3, 4, 5, 6, 7, 8" in logs
+    assert "12 input line(s) were not Airbyte messages" in logs and "line(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13" in logs
+    assert "Input line 11 is not an Airbyte message (it is a string, not a JSON object): b'\"text\"" in logs
     assert "AttributeError" not in result.stdout and "TypeError" not in result.stdout
     assert sorted(sense_emulator.admin.entities_by_id("candidates")) == ["1", "2"]
+
+
+def test_json_that_is_no_object_fails_the_sync_by_default_naming_the_line_and_its_start(sense_emulator, tmp_path):
+    for line, what in ((b"[1, 2]", "it is an array"), (b'{"type":{"RECORD":true}}', "of unknown type {'RECORD': True}")):
+        result = run_write(tmp_path, config_for(sense_emulator), catalog("candidates"), [_raw('{"id":"1"}'), line, STATE])
+        assert result.returncode == 1 and result.states == []
+        (error,) = result.errors
+        assert error["failure_type"] == "system_error"
+        assert error["message"].startswith(f"Input line 2 is not an Airbyte message ({what}") and repr(line)[:-1] in error["message"], error
 
 
 def test_a_malformed_envelope_fails_the_sync_by_default_with_its_line_number(sense_emulator, tmp_path):
@@ -107,6 +119,7 @@ def test_ids_beyond_64_bits_keep_every_digit_and_stay_two_entities(sense_emulato
         _raw('{"id":123456789012345678901234567892,"first_name":"B"}'),
         _raw('{"id":42.0,"first_name":"C"}'),
         _raw('{"id":1.2345678901234568e+29,"first_name":"D"}'),  # a float that may have lost digits
+        _raw('{"id":9007199254740993.0,"first_name":"G"}'),  # reads as 2**53: it would reach Sense as ...992
         _raw('{"id":"   ","first_name":"E"}'),  # a blank id is no id
         _raw('{"id":"7","first_name":"F","internal_user_id":99999999999999999999999}'),
         STATE,
@@ -116,7 +129,8 @@ def test_ids_beyond_64_bits_keep_every_digit_and_stay_two_entities(sense_emulato
     stored = sense_emulator.admin.entities_by_id("candidates")
     assert sorted(stored) == sorted(["123456789012345678901234567891", "123456789012345678901234567892", "42", "7"])
     assert stored["7"]["internal_user_id"] == "99999999999999999999999"
-    assert _counts(result.states[0]) == (4, 2)
+    assert _counts(result.states[0]) == (4, 3)
+    assert any("record #5" in line and "9007199254740992.0, at or beyond 2**53" in line for line in result.logs), result.logs
 
 
 def test_dates_use_the_configured_epoch_unit_and_iso_basic_forms(sense_emulator, tmp_path):

@@ -112,6 +112,29 @@ def test_bad_files_are_rejected_with_a_reason_counted_and_the_sync_goes_on(sense
     assert not os.path.exists(good)
 
 
+def test_a_staging_directory_the_destination_cannot_see_fails_the_sync_before_the_state_after_its_files(sense_emulator, tmp_path):
+    staging = tmp_path / "staging"
+    first = _staged(staging, "first.pdf", b"%PDF-1.4 first")
+    second = _staged(staging, "second.pdf", b"%PDF-1.4 second")
+    messages = [_candidate(1), stream_state("candidates", "after-candidate"), _file_record(1, "FIRST", first), stream_state("resumes", "after-first"),
+                _file_record(1, "SECOND", second), stream_state("resumes", "after-second")]
+    os.rename(staging, tmp_path / "moved")  # a wrong mount: the source staged the files where the destination cannot see them
+    result = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), messages)
+    assert result.returncode == 1
+    (error,) = result.errors
+    assert error["failure_type"] == "system_error"
+    assert f"Stream 'resumes' record #1 (id '1/FIRST'): the staged file {first!r} cannot be read (No such file or directory)" in error["message"]
+    assert [s["stream"]["stream_state"]["cursor"] for s in result.states] == ["after-candidate"], "no state is echoed past a file that was not sent"
+    assert sense_emulator.admin.resumes() == []
+    assert not any(line.startswith("Rejected") for line in result.logs), "a file the destination cannot see is no rejected record"
+    # the same messages once the directory is where the source put it: every file goes
+    os.rename(tmp_path / "moved", staging)
+    again = run_write(tmp_path, config_for(sense_emulator, epoch_unit="milliseconds"), catalog("candidates", "resumes"), messages)
+    assert again.returncode == 0, again.stderr
+    assert [s["stream"]["stream_state"]["cursor"] for s in again.states] == ["after-candidate", "after-first", "after-second"]
+    assert sorted(r["resume_id"] for r in sense_emulator.admin.resumes()) == ["FIRST", "SECOND"]
+
+
 def test_uploads_are_retried_and_restreamed(sense_emulator, tmp_path):
     first = tmp_path / "first"
     first.mkdir()

@@ -8,7 +8,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="airbyte-source-ats",
-    version="0.2.0",
+    version="0.3.0",
     description="Declarative Airbyte source for the Bullhorn REST API.",
     author="Sense connectors contributors",
     license="MIT",

@@ -2,6 +2,7 @@ import pytest
 
 from destination_sense.config import CONNECTION_SPECIFICATION, DEFAULT_API_URL, DEFAULT_TOKEN_URL, SenseConfig
 from destination_sense.errors import ConfigError
+from sense_testing.spec_layout import layout_problems
 
 
 def test_defaults():
@@ -19,6 +20,24 @@ def test_spec_contract():
     assert {"client_id", "client_secret", "api_url", "token_url"} <= set(props)
     assert props["batch_size"]["maximum"] == 500 and props["max_batch_bytes"]["maximum"] == 256_000
     assert sorted(p["order"] for p in props.values()) == list(range(len(props)))
+
+
+def test_the_settings_are_grouped_as_in_airbyte_s_own_destinations():
+    assert layout_problems(CONNECTION_SPECIFICATION) == []
+    props = CONNECTION_SPECIFICATION["properties"]
+    by_group = {g["id"]: sorted((p["order"], name) for name, p in props.items() if p["group"] == g["id"])
+                for g in CONNECTION_SPECIFICATION["groups"]}
+    assert {group: [name for _, name in members] for group, members in by_group.items()} == {
+        "connection": ["client_id", "client_secret", "api_url", "token_url"],
+        "mapping": ["source_preset", "mappings", "epoch_unit"],
+        "data_handling": ["on_invalid_record", "non_finite_numbers", "on_unreadable_line"],
+        "delivery": ["dry_run", "batch_size", "max_batch_bytes", "flush_interval_seconds", "state_delay_seconds",
+                     "retry_max_seconds", "max_retries"],
+        "outcomes": ["object_storage_config", "record_results", "max_rejected_percent"],
+    }
+    # the optional settings most users look at stay in view; the rarely changed ones collapse under "Optional fields"
+    assert sorted(name for name, p in props.items() if p.get("always_show")) == [
+        "dry_run", "max_rejected_percent", "object_storage_config", "on_invalid_record", "source_preset"]
 
 
 @pytest.mark.parametrize(

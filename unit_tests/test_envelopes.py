@@ -1,6 +1,6 @@
 import pytest
 
-from destination_sense.envelopes import message_problem, record_problem, state_problem
+from destination_sense.envelopes import message_problem, message_type, record_problem, state_problem
 
 
 def test_usable_envelopes():
@@ -27,4 +27,12 @@ def test_states_that_cannot_be_echoed(state):
 
 def test_other_lines_are_described():
     assert "unknown type 'NEWS'" in message_problem({"type": "NEWS"})
-    assert "a JSON list" in message_problem([1])
+    assert message_problem([1]) == "is not an Airbyte message (it is an array, not a JSON object)"
+    assert message_problem(None) == "is not an Airbyte message (it is null, not a JSON object)"
+    assert message_problem({"type": ["RECORD"]}) == "is not an Airbyte message (of unknown type ['RECORD'])"
+
+
+@pytest.mark.parametrize("message,kind", [({"type": "RECORD"}, "RECORD"), ({"type": ["RECORD"]}, None), ({"type": {}}, None),
+                                          ([1], None), ("RECORD", None), (None, None)])
+def test_only_a_string_type_of_an_object_is_a_message_type(message, kind):
+    assert message_type(message) == kind

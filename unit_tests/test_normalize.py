@@ -193,7 +193,8 @@ def test_ids_beyond_64_bits_keep_every_digit_and_do_not_merge():
 def test_a_float_id_is_accepted_only_when_it_is_an_exact_integer():
     normalize = RecordNormalizer(BY_COLLECTION["candidates"])
     assert normalize({"id": 7.0}) == ({"id": "7"}, [])
-    for bad in (7.5, 1.2345678901234568e29, float(2 ** 53 + 2)):
+    assert normalize({"id": float(2 ** 53 - 1)}) == ({"id": "9007199254740991"}, [])
+    for bad in (7.5, 1.2345678901234568e29, float(2 ** 53 + 2), 9007199254740993.0, -9007199254740993.0):
         _, problems = normalize({"id": bad})
         assert [name for name, _ in problems] == ["id"], bad
 

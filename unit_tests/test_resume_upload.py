@@ -7,7 +7,7 @@ import os
 import pytest
 
 from destination_sense.mapping import load_preset
-from destination_sense.resume_upload import ResumeRoute, is_resume_name, prepare, routes_from_catalog
+from destination_sense.resume_upload import ResumeRoute, StagedFileUnreadable, is_resume_name, prepare, routes_from_catalog
 from sense_api.limits import MAX_RESUME_BYTES
 
 KEY = (None, "resumes")
@@ -89,3 +89,23 @@ def test_base64_becomes_a_temporary_file_and_dates_stand_in_for_each_other(tmp_p
 def test_ids_must_be_scalars(value, tmp_path):
     problems = prepare(ResumeRoute(KEY), 1, _record(_fields(candidate_id=value, file_path=str(tmp_path / "a.pdf"))))[1]
     assert problems[0][0] == "candidate_id"
+
+
+@pytest.mark.parametrize("make", ["missing", "directory", "unreadable"])
+def test_a_staged_file_that_cannot_be_read_fails_the_sync_instead_of_rejecting_the_record(make, tmp_path):
+    staged = tmp_path / "staging" / "cv.pdf"
+    if make == "directory":
+        staged.mkdir(parents=True)
+    elif make == "unreadable":
+        staged.parent.mkdir()
+        staged.write_bytes(b"%PDF-1.4")
+        staged.chmod(0)
+        if os.access(staged, os.R_OK):  # root reads everything
+            pytest.skip("running as root: a mode-0 file is still readable")
+    # other problems of the record do not turn it into a rejection either: the file decides first
+    with pytest.raises(StagedFileUnreadable) as failure:
+        prepare(ResumeRoute(KEY), 3, _record(_fields(file_extension="exe"), str(staged)))
+    assert failure.value.failure_type == "system_error"
+    message = str(failure.value)
+    assert message.startswith(f"Stream 'resumes' record #3 (id '5/R1'): the staged file {str(staged)!r} cannot be read (")
+    assert "AIRBYTE_STAGING_DIRECTORY" in message and "next sync reads the file again" in message

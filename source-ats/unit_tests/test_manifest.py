@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sense_testing.spec_layout import layout_problems
+
 CONNECTOR = Path(__file__).resolve().parents[1]
 ROOT = CONNECTOR / "source_ats"
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
@@ -142,6 +144,23 @@ def test_spec_marks_secrets_and_limits():
     assert props["auth_base_url"]["default"] == "https://auth.bullhornstaffing.com/oauth"
     assert props["rest_login_url"]["default"] == "https://rest.bullhornstaffing.com/rest-services"
     assert set(spec["required"]) == {"client_id", "client_secret", "start_date"}
+
+
+def test_spec_groups_the_settings_as_airbyte_forms_do():
+    spec = MANIFEST["spec"]["connection_specification"]
+    assert layout_problems(spec) == []
+    props = spec["properties"]
+    members = {g["id"]: [n for n, p in sorted(props.items(), key=lambda kv: kv[1]["order"]) if p["group"] == g["id"]] for g in spec["groups"]}
+    assert members == {
+        "authentication": ["client_id", "client_secret", "refresh_token", "username", "password", "redirect_uri"],
+        "replication": ["start_date"],
+        "data_centre": ["auth_base_url", "rest_login_url"],
+        "reading": ["page_size", "window_size_days", "max_calls_per_minute", "num_workers"],
+    }
+    # one of refresh token or username/password is needed, and most tenants are not on the default data centre:
+    # those optional settings stay in view; the rarely changed ones collapse under "Optional fields"
+    assert sorted(n for n, p in props.items() if p.get("always_show")) == [
+        "auth_base_url", "password", "refresh_token", "rest_login_url", "username"]
 
 
 def test_error_handling_and_budget():
