@@ -27,15 +27,16 @@ def _batch(ids):
     return batch
 
 
-def _delivery(httpserver, policy="skip"):
+def _delivery(httpserver, policy="skip", outcomes=None):
     httpserver.expect_request("/oauth2/token", method="POST").respond_with_json({"access_token": "tok", "expires_in": 300})
     tokens = TokenProvider(httpserver.url_for("/oauth2/token"), "id", "secret")
     client = SenseClient(httpserver.url_for("/v1"), tokens)
     buffer = io.BytesIO()
     stats = SyncStats()
-    rejections = Rejections(policy, stats, lambda message: None)
+    rejections = Rejections(policy, stats, lambda message: None, outcomes)
     counts = DeliveryCounts()
-    return Delivery(client, ProtocolOutput(buffer), stats, rejections, counts).start(), stats, rejections, counts, buffer
+    delivery = Delivery(client, ProtocolOutput(buffer), stats, rejections, counts, outcomes=outcomes)
+    return delivery.start(), stats, rejections, counts, buffer
 
 
 def _handler(bad_ids, name_records=True):
@@ -124,3 +125,40 @@ def test_a_413_lowers_the_limit_and_a_batch_built_before_is_split_before_it_is_s
     assert delivery.limits.for_entity("candidates") < refused[1]
     after_lessons = sizes[3:]
     assert max(after_lessons) < refused[1], "the second batch was split before sending, below what was refused"
+
+
+class RecordingOutcomes:
+    """What the sync-outcomes observer is told, in order (destination_sense.outcomes.SyncOutcomes' calls)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def rejected(self, collection, stream, position, entity_id, problems, raw_line=None, sent_json=None):
+        self.calls.append(("rejected", position, entity_id, orjson.loads(sent_json)))
+
+    def sent(self, collection, records, request_id=None):
+        self.calls.append(("sent", [position for _, position, _ in records], request_id))
+
+    def before_state(self):
+        self.calls.append(("before_state",))
+
+    def state_committed(self):
+        self.calls.append(("state_committed",))
+
+
+def test_the_outcomes_observer_sees_refused_records_as_sent_accepted_ones_with_their_request_id_then_the_state(httpserver):
+    handle, _ = _handler({"3"})
+    httpserver.expect_request("/v1/candidates", method="POST").respond_with_handler(handle)
+    outcomes = RecordingOutcomes()
+    delivery, *_ = _delivery(httpserver, outcomes=outcomes)
+    read = ReadCounts()
+    read.received[STREAM] = 5
+    delivery.submit(_batch([str(i) for i in range(5)]))
+    delivery.submit(read.marker({"type": "STREAM", "stream": {"stream_descriptor": {"name": "candidates"}}}))
+    delivery.close()
+    assert outcomes.calls == [
+        ("rejected", 4, "3", {"id": "3"}),  # the record as it was sent (the batch's body was built: restored from it)
+        ("sent", [1, 2, 3, 5], "r"),
+        ("before_state",), ("state_committed",),
+    ]
+
