@@ -15,7 +15,7 @@ The pipeline calls, from any of its threads:
 stream at the end of the sync.
 
 ``start()`` writes a first ``report.json`` (status ``running``: the storage is checked before any input is
-read); ``finish(status, failure)`` stores what is left and the final report, and gives the lines the
+read), rewritten at a STATE at most once a minute while the sync runs; ``finish(status, failure)`` stores what is left and the final report, and gives the lines the
 end-of-sync log table shows. ``no_outcomes`` gives a recorder that does the counting and the guard with nothing stored.
 
 Each rejected line: ``stream``, ``namespace``, ``position`` (1-based, in the stream), ``id``, ``entity``,
@@ -29,6 +29,7 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -47,6 +48,8 @@ from destination_sense.outcomes.settings import STORAGE_NONE, OutcomeSettings, S
 #: Distinct reasons counted per stream; further ones are counted under ``OTHER_REASONS``.
 MAX_DISTINCT_REASONS = 1000
 OTHER_REASONS = "(other reasons)"
+#: While a sync runs, its report (status ``running``) is rewritten at a STATE at most this often.
+REPORT_REFRESH_SECONDS = 60.0
 Problem = Tuple[Optional[str], str]
 
 
@@ -100,10 +103,13 @@ class SyncOutcomes:
         run_id: Optional[str] = None,
         started_at: Optional[datetime] = None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.settings = settings
         self.store = store
         self.now = now
+        self.monotonic = monotonic
+        self._report_put_at = monotonic()
         self.started_at = started_at or now()
         self.connection_id = connection_id
         self.run_id = run_id or secrets.token_hex(4)
@@ -185,6 +191,8 @@ class SyncOutcomes:
             for entry in self._streams.values():
                 if entry.rejected_parts is not None:
                     entry.rejected_parts.flush()
+            if self._run_store is not None and self.monotonic() - self._report_put_at >= REPORT_REFRESH_SECONDS:
+                self._put_report(self.report("running", None, ended=False))  # progress for whoever reads the run
 
     def state_committed(self) -> None:
         with self._lock:
@@ -210,6 +218,10 @@ class SyncOutcomes:
             return lines
         with self._lock:
             problems = []
+            if status != "succeeded" and getattr(self.store, "failed", False):  # no second wait on a failed store
+                unstored = sum(p.pending for e in self._streams.values() for p in (e.rejected_parts, e.result_parts) if p is not None)
+                return [f"Sync outcomes incomplete: the storage failed during this sync; {unstored:,} line(s) and the final "
+                        f"report were not stored (the last stored report: {self._run_store.location(REPORT_KEY)})."]
             for entry in self._streams.values():
                 for parts in (entry.rejected_parts, entry.result_parts):
                     if parts is None:
@@ -271,6 +283,7 @@ class SyncOutcomes:
 
     def _put_report(self, report: Dict[str, Any]) -> None:
         self._run_store.put(REPORT_KEY, orjson.dumps(report, option=orjson.OPT_INDENT_2), "application/json")
+        self._report_put_at = self.monotonic()
 
 
 class _Prefixed:

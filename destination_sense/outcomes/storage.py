@@ -163,6 +163,7 @@ class RetryingStore:
         self.log = log
         self.sleep = sleep
         self.retries = 0
+        self.failed = False  # a request failed for good: a failed sync does not wait on this store again
 
     def location(self, key: str) -> str:
         return self.store.location(key)
@@ -179,9 +180,13 @@ class RetryingStore:
             try:
                 once()
                 return
+            except StorageError:
+                self.failed = True
+                raise
             except _Retryable as exc:
                 wait = schedule.next_wait()
                 if wait is None:
+                    self.failed = True
                     raise StorageError(
                         f"The sync outcomes storage failed while {what}: {exc}; giving up after {schedule.failures} attempts in "
                         f"{schedule.elapsed:.0f} s ({schedule.why_not}).", "transient_error",

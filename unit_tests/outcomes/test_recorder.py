@@ -85,3 +85,23 @@ def test_the_guard_runs_at_each_rejection_with_or_without_storage(tmp_path):
     with pytest.raises(RejectedShareExceeded):
         outcomes.rejected("candidates", CANDIDATES, 11, None, [("date_added", "is not a date")])
     assert outcomes.finish("failed") == []  # nothing stored, nothing to show
+
+
+def test_the_running_report_is_refreshed_at_a_state_at_most_once_a_minute(tmp_path):
+    settings = OutcomeSettings(StorageSettings("Local", local_path=str(tmp_path)))
+    clock = [0.0]
+    outcomes = SyncOutcomes(settings, RetryingStore(LocalStore(str(tmp_path)), RetryPolicy()), "conn", run_id="r",
+                            started_at=START, now=lambda: START, monotonic=lambda: clock[0])
+    received = {CANDIDATES: 0}
+    outcomes.attach(received.__getitem__, {}, dict)
+    outcomes.start()
+    report = tmp_path / "conn" / "20261208T100000Z-r" / "report.json"
+    received[CANDIDATES] = 5
+    outcomes.sent("candidates", [(CANDIDATES, p, str(p)) for p in range(1, 6)])
+    clock[0] = 59.0
+    outcomes.before_state()
+    assert json.loads(report.read_text())["streams"] == {}  # the first report, not rewritten yet
+    clock[0] = 60.0
+    outcomes.before_state()
+    refreshed = json.loads(report.read_text())
+    assert refreshed["status"] == "running" and refreshed["streams"]["candidates"]["sent"] == 5 and refreshed["ended_at"] is None

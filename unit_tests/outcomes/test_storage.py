@@ -50,9 +50,9 @@ def test_retrying_store_retries_then_gives_up_with_a_transient_error():
     waits, logs = [], []
     ok = RetryingStore(Flaky(2), RetryPolicy(max_retries=3, jitter=0), logs.append, sleep=waits.append)
     ok.put("k", b"")
-    assert waits == [1.0, 2.0] and ok.retries == 2 and "retry 1 in 1.0 s" in logs[0]
+    assert waits == [1.0, 2.0] and ok.retries == 2 and "retry 1 in 1.0 s" in logs[0] and not ok.failed
     failing = RetryingStore(Flaky(99), RetryPolicy(max_retries=2, jitter=0), sleep=lambda s: None)
     with pytest.raises(StorageError) as caught:
         failing.put("k", b"")
-    assert caught.value.failure_type == "transient_error"
+    assert caught.value.failure_type == "transient_error" and failing.failed
     assert "writing flaky/k" in str(caught.value) and "giving up after 3 attempts" in str(caught.value)
