@@ -3,7 +3,7 @@
 Named as Airbyte names its connectors' PyPI packages (``airbyte-<connector>``, the name metadata.yaml gives
 under remoteRegistries.pypi); the console script and the image are ``destination-sense``. The install
 requirements are exactly what the destination imports at run time, which is also what its image installs:
-no command needs the Airbyte CDK (the ``cdk`` extra is for ``destination_sense.destination``'s CDK class).
+no command needs the Airbyte CDK (the tests use it, for the CDK's standard suite).
 
 The other deliverables are distributions of their own (sense-api/, source-ats/, sense-writeback/,
 source-sense-writebacks/, dev-tools/); ``make install`` installs all of them for development.
@@ -11,7 +11,7 @@ source-sense-writebacks/, dev-tools/); ``make install`` installs all of them for
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "sense-api>=0.1",  # the Sense contract: entities, schemas, limits (sense-api/)
+    "sense-api>=0.2",  # the Sense contract: entities, schemas, limits, the Bullhorn correspondence (sense-api/)
     "orjson>=3.10",
     "requests>=2.31",
     "requests-toolbelt>=1.0",  # MultipartEncoder: resume uploads streamed from disk
@@ -19,9 +19,8 @@ MAIN_REQUIREMENTS = [
     "minio>=7.2",  # sync outcomes in S3-compatible storage (destination_sense.outcomes.storage): ~1 MB, no AWS SDK
 ]
 
-CDK_REQUIREMENTS = ["airbyte-cdk>=7.39,<8"]
-
-TEST_REQUIREMENTS = CDK_REQUIREMENTS + [
+TEST_REQUIREMENTS = [
+    "airbyte-cdk>=7.39,<8",  # the standard suite of integration_tests/
     "pytest>=8",
     "pytest-timeout>=2.3",
     "jsonschema>=4.20",
@@ -44,6 +43,6 @@ setup(
     packages=find_packages(include=["destination_sense", "destination_sense.*"]),
     package_data={"destination_sense": ["presets/*.json"]},
     install_requires=MAIN_REQUIREMENTS,
-    extras_require={"cdk": CDK_REQUIREMENTS, "tests": TEST_REQUIREMENTS},
+    extras_require={"tests": TEST_REQUIREMENTS},
     entry_points={"console_scripts": ["destination-sense=destination_sense.run:run"]},
 )

@@ -36,13 +36,10 @@ import requests
 
 from bullhorn_emulator.testing import start_emulator
 from console_scripts.finder import console_script
+from sense_api.bullhorn import STREAM_ENTITY
 
-STREAMS = [
-    "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
-    "job_submissions", "placements", "leads", "candidate_certifications", "appointments",
-]
-ENTITIES = ["CorporateUser", "Candidate", "ClientContact", "ClientCorporation", "JobOrder", "JobSubmission",
-            "Placement", "Lead", "CandidateCertification", "Appointment"]
+STREAMS = list(STREAM_ENTITY)
+ENTITIES = list(STREAM_ENTITY.values())
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

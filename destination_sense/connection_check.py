@@ -4,7 +4,7 @@ With an ``object_storage_config``, check also writes and deletes a small object 
 start that could not store its rejected records (``outcomes.storage.probe`` names the problem).
 
 Plain data in and out (no Airbyte CDK): the console script prints the result as a CONNECTION_STATUS
-message, and ``DestinationSense.check`` wraps it for in-process CDK users.
+message.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from destination_sense.config import SenseConfig
 from sense_api.entities import ENTITIES
 from destination_sense.errors import ConfigError, SenseError, TransientError
 from destination_sense.outcomes.storage import StorageError, open_store, probe
-from destination_sense.retry import RetryPolicy
+from destination_sense.send.http_client import build_client
+from destination_sense.send.retry import RetryPolicy
 
 CHECK_RETRY_SECONDS = 10.0  # check must answer quickly
 CHECK_ENTITY_ID = "0"
@@ -25,8 +26,6 @@ CHECK_ENTITY_ID = "0"
 
 def check_connection(config: Mapping[str, Any]) -> Tuple[bool, Optional[str]]:
     """``(True, None)`` when Sense answers as Sense, else ``(False, reason)``; never raises."""
-    from destination_sense.sync import build_client
-
     try:
         parsed = SenseConfig.from_mapping(config)
         parsed.mapping_table()  # an unknown preset or a bad override fails here, before any request

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List
 
-from destination_sense import possible_values, resume_upload
+from destination_sense.sinks import possible_values, resumes
 from destination_sense.catalog import SOFT_DELETE_MODE, UPDATE_MODE
 from sense_api.entities import ENTITIES
 
@@ -63,5 +63,5 @@ def destination_catalog() -> Dict[str, Any]:
                 }
             )
     # not entities: a field's dropdown options and candidates' resume files
-    operations += [copy.deepcopy(possible_values.OPERATION), copy.deepcopy(resume_upload.OPERATION)]
+    operations += [copy.deepcopy(possible_values.OPERATION), copy.deepcopy(resumes.OPERATION)]
     return {"type": "DESTINATION_CATALOG", "destination_catalog": {"operations": operations}}

@@ -87,6 +87,10 @@ def load_preset(name: str) -> dict:
         raise ConfigError(f"Unknown source_preset {name!r}; valid presets: {', '.join(PRESETS)}.")
     if name == "none":
         return {"name": "none", "streams": {}}
+    if name == "bullhorn":  # built from the Bullhorn correspondence's one home, which the forwarder reads too
+        from sense_api.bullhorn import preset
+
+        return preset()
     try:
         text = resources.files("destination_sense").joinpath("presets", f"{name}.json").read_text(encoding="utf-8")
     except FileNotFoundError as exc:  # a packaging fault, not the user's

@@ -1,65 +1,55 @@
 """``destination-sense write``: one whole sync, from stdin to Sense, without the Airbyte CDK.
 
-This is the write path's composition root: ``write_lines`` builds the statistics, the rejection
-policy, the client, the delivery and batching stages and the reader, passes each its collaborators
-and runs the stages for the length of the sync:
+This is the write path's composition root: ``write_lines`` builds each role, hands it its
+collaborators and runs them for the length of the sync. The path of one record:
 
-    reader (this thread) → batching (compress, fill batches) → delivery (POST, echo states)
+    reading thread:  Writer → RecordPipeline.process(line) → Item (or a rejection, in the SyncLedger)
+    scheduler thread: EntityScheduler → the entity's GzipBatch → full / old / END → the sender's queue
+    sender thread:   Sender → POST (413: split, learn the limit; 400: reject those records)
+                     → SyncLedger.sent → a STATE behind it is echoed with its window's counts
 
-The write path needs none of the CDK (importing it costs ~1.5 s per sync): the console script
-dispatches ``write`` here (``destination_sense.cli``); no command imports the CDK.
+Side streams go to their sinks (possible values, resume files), whose work the scheduler places in
+the same order and the sender runs. The sync's outcomes (rejected records, per-record results, the
+report, ``max_rejected_percent``) are kept by ``outcomes.SyncOutcomes``, a ledger observer. The write path needs none of the CDK (importing it costs ~1.5 s
+per sync): the console script (``destination_sense.cli``) calls ``write_lines``.
 """
 from __future__ import annotations
 
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-
 from destination_sense import __version__
-from destination_sense.auth import TokenProvider
-from destination_sense.batcher import Batcher
-from destination_sense.byte_limits import ByteLimits
 from destination_sense.catalog import routes_from_catalog, stream_label
 from destination_sense.config import SenseConfig
-from destination_sense.delivery import Delivery
 from destination_sense.errors import SenseError
-from destination_sense.gzip_batch import DEFAULT_LEVEL
-from destination_sense.http_client import SenseClient
+from destination_sense.ledger import LedgerObserver, SyncLedger
+from destination_sense.outcomes.observer import OutcomesObserver
 from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id
 from destination_sense.outcomes.settings import secrets_of
 from destination_sense.outcomes.storage import open_store
 from destination_sense.output import ProtocolOutput
-from destination_sense.reader import Reader
-from destination_sense.rejections import Rejections
-from destination_sense.retry import RetryPolicy
-from destination_sense.side_streams import split_catalog
-from destination_sense.state_counts import DeliveryCounts
-from destination_sense.sync_stats import SyncStats
+from destination_sense.records.pipeline import RecordPipeline
+from destination_sense.schedule.scheduler import EntityScheduler
+from destination_sense.send.http_client import build_client
+from destination_sense.send.retry import RetryPolicy
+from destination_sense.send.sender import Sender
+from destination_sense.sinks import build_sinks, split_catalog
+from destination_sense.writer import Writer
 
 
-def main(args: List[str]) -> int:
-    """``write --config CONFIG --catalog CATALOG`` with the Airbyte protocol on stdin (see ``destination_sense.cli``)."""
-    from destination_sense.cli import main as cli_main
-
-    return cli_main(["write", *args])
-
-
-def build_client(config: SenseConfig, output: Optional[ProtocolOutput], policy: Optional[RetryPolicy] = None) -> SenseClient:
-    policy = policy or RetryPolicy(max_elapsed=config.retry_max_seconds, max_retries=config.max_retries)
-    on_token = output.add_secret if output is not None else None
-    log = output.info if output is not None else (lambda message: None)
-    warn = output.warn if output is not None else (lambda message: None)
-    tokens = TokenProvider(config.token_url, config.client_id, config.client_secret, on_new_token=on_token, warn=warn)
-    return SenseClient(config.api_url, tokens, policy=policy, log=log)
-
-
-def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: Iterable[bytes], output: ProtocolOutput) -> int:
-    """Run a whole write; returns the process exit code (0 on success)."""
+def write_lines(
+    config: Mapping[str, Any],
+    catalog: Mapping[str, Any],
+    lines: Iterable[bytes],
+    output: ProtocolOutput,
+    observers: Iterable[LedgerObserver] = (),
+) -> int:
+    """Run a whole write; returns the process exit code (0 on success). ``observers`` are added to the ledger."""
     secret = config.get("client_secret") if isinstance(config, Mapping) else None
     output.add_secret(secret if isinstance(secret, str) else None)
     for storage_secret in secrets_of(config):
         output.add_secret(storage_secret)
-    reader = None
+    writer = None
     outcomes: Optional[SyncOutcomes] = None
     started = time.monotonic()
     try:
@@ -78,35 +68,59 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
         for line in side_routes.describe():
             output.info(line)
         client = None if parsed.dry_run else build_client(parsed, output)
-        stats = SyncStats(token_counter=(lambda: client.tokens.requests_made) if client is not None else (lambda: 0))
-        side_keys = [*side_routes.possible_values, *side_routes.resumes]
-        outcomes = build_outcomes(parsed, [stream_label(key) for key in [*routes, *side_keys]], output)
-        rejections = Rejections(parsed.on_invalid_record, stats, output.warn, outcomes)
-        counts = DeliveryCounts()
-        limits = ByteLimits(parsed.max_batch_bytes)
-        delivery = Delivery(client, output, stats, rejections, counts, dry_run=parsed.dry_run, limits=limits, outcomes=outcomes)
-        batcher = Batcher(delivery, rejections, counts, parsed.batch_size, parsed.max_batch_bytes, DEFAULT_LEVEL, limits)
-        reader = Reader(parsed, routes, output, batcher, stats, rejections, side_routes=side_routes)
-        outcomes.attach(reader.received, {key: _outcome_name(route) for key, route in routes.items()}, lambda: entity_counts(stats))
-        outcomes.note_streams([*routes, *side_keys])
+        ledger = SyncLedger(
+            parsed.on_invalid_record, output.warn, token_counter=(lambda: client.tokens.requests_made) if client is not None else (lambda: 0)
+        )
+        for observer in observers:
+            ledger.add_observer(observer)
+        for key, route in routes.items():
+            ledger.open_stream(key, route.entity.collection)
+        outcomes = build_outcomes(parsed, [stream_label(key) for key in [*routes, *side_routes.streams]], output)
+        ledger.add_observer(OutcomesObserver(outcomes, ledger))
+        sinks = build_sinks(side_routes, ledger, output.info, output.warn)
+        pipeline = RecordPipeline(
+            routes,
+            side_routes.streams,
+            max_batch_bytes=parsed.max_batch_bytes,
+            epoch_unit=parsed.epoch_unit,
+            null_non_finite=parsed.non_finite_numbers == "null",
+            warn=output.warn,
+        )
+        sender = Sender(client, output, ledger, parsed.max_batch_bytes, dry_run=parsed.dry_run)
+        scheduler = EntityScheduler(
+            sender,
+            ledger,
+            max_records=parsed.batch_size,
+            max_bytes=parsed.max_batch_bytes,
+            flush_interval=parsed.flush_interval_seconds,
+            state_delay=parsed.state_delay_seconds,
+            sinks=sinks,
+        )
+        tick = min(1.0, parsed.flush_interval_seconds / 4, (parsed.state_delay_seconds or 4) / 4)
+        writer = Writer(pipeline, ledger, scheduler, output, parsed.on_unreadable_line, tick)
+        outcomes.attach(
+            lambda key: ledger.positions(key)[key],
+            {key: "deleted" for key, route in routes.items() if route.is_soft_delete},
+            lambda: entity_counts(ledger),
+        )
+        outcomes.note_streams([*routes, *side_routes.streams])
         if client is not None:
             client.authenticate()  # bad credentials surface before any input is read
         outcomes.start()  # the first report: the outcomes storage is writable before any input is read
-        with delivery, batcher:  # started in this order, closed in the reverse one
-            reader.run(lines)
+        with sender, scheduler:  # started in this order, closed in the reverse one
+            writer.run(lines)
         outcomes.check()  # max_rejected_percent over the whole sync
-        ending = outcomes.finish("succeeded")
-        for line in reader.summary_lines() + ending:
+        for line in writer.summary_lines() + outcomes.finish("succeeded"):
             output.info(line)
         return 0
     except SenseError as exc:
-        _summarise(reader, outcomes, output, output.redact(str(exc)), exc.failure_type)
+        _summarise(writer, outcomes, output, output.redact(str(exc)), exc.failure_type)
         output.error(str(exc))
         output.trace_error(str(exc), exc.failure_type, exc)
         return 1
     except Exception as exc:  # noqa: BLE001 - reported as a system error trace
         message = f"Unexpected error after {time.monotonic() - started:.0f} s: {type(exc).__name__}: {exc}"
-        _summarise(reader, outcomes, output, output.redact(message), "system_error")
+        _summarise(writer, outcomes, output, output.redact(message), "system_error")
         output.error(message)
         output.trace_error(message, "system_error", exc)
         return 1
@@ -114,29 +128,27 @@ def write_lines(config: Mapping[str, Any], catalog: Mapping[str, Any], lines: It
 
 def build_outcomes(parsed: SenseConfig, stream_labels: List[str], output: ProtocolOutput) -> SyncOutcomes:
     """The sync's outcome recorder: the storage the config names (with the destination's retry policy), or none."""
-    settings = parsed.outcomes
     policy = RetryPolicy(max_elapsed=parsed.retry_max_seconds, max_retries=parsed.max_retries)
-    store = open_store(settings.storage, policy, output.info)
-    return SyncOutcomes(settings, store, derived_connection_id(parsed.api_url, parsed.client_id, stream_labels))
+    store = open_store(parsed.outcomes.storage, policy, output.info)
+    return SyncOutcomes(parsed.outcomes, store, derived_connection_id(parsed.api_url, parsed.client_id, stream_labels))
 
 
-def _outcome_name(route) -> str:
-    """What a per-record result calls an accepted record of this stream."""
-    return "deleted" if route.is_soft_delete else "updated" if route.is_update else "sent"
-
-
-def entity_counts(stats: SyncStats) -> Dict[str, Dict[str, int]]:
-    """The report's per-entity counts (the rows of the end-of-sync table)."""
+def entity_counts(ledger: SyncLedger) -> Dict[str, Dict[str, int]]:
+    """The report's per-entity counts: the rows of the end-of-sync table."""
+    positions = ledger.positions()
+    received: Dict[str, int] = {}
+    for stream, counts in ledger.streams.items():
+        received[counts.row] = received.get(counts.row, 0) + positions.get(stream, 0)
     return {
-        collection: {"received": s.received, "sent": s.sent, "rejected": s.rejected, "requests": s.batches, "retries": s.retries}
-        for collection, s in stats.by_entity.items()
-        if s.received or s.batches or s.rejected
+        row: {"received": received.get(row, 0), "sent": s.sent, "rejected": s.rejected, "requests": s.batches, "retries": s.retries}
+        for row, s in ledger.rows.items()
+        if received.get(row) or s.batches or s.rejected
     }
 
 
-def _summarise(reader: Optional[Reader], outcomes: Optional[SyncOutcomes], output: ProtocolOutput, message: str, failure_type: str) -> None:
+def _summarise(writer: Optional[Writer], outcomes: Optional[SyncOutcomes], output: ProtocolOutput, message: str, failure_type: str) -> None:
     """After a failure: the summary of what was read and delivered before it, and where the outcomes are."""
-    lines = reader.summary_lines() if reader is not None else []
+    lines = writer.summary_lines() if writer is not None else []
     if outcomes is not None:
         lines += outcomes.finish("failed", {"message": message, "failure_type": failure_type})
     for line in lines:

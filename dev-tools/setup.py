@@ -19,7 +19,7 @@ setup(
         "sense_testing": ["airbyte_metadata_schema/*.yaml", "airbyte_metadata_schema/*.md"],
     },
     install_requires=[
-        "sense-api>=0.1",
+        "sense-api>=0.2",
         "orjson>=3.10",
         "requests>=2.31",
         "PyJWT[crypto]>=2.8",  # oidc-emulator signs its tokens

@@ -12,7 +12,7 @@ from bullhorn_emulator.data import ENTITY_FIELDS
 from bullhorn_emulator.picklists import PICKLIST_KINDS, options
 from sense_api.limits import MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from destination_sense.mapping import build_mappings, load_preset
-from destination_sense.possible_values import PresetTranslator
+from destination_sense.sinks.possible_values import PresetTranslator
 from sense_testing.fixtures_bullhorn import start_bullhorn_emulator
 from sense_demo.pipe import run_sync
 

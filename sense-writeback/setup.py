@@ -7,7 +7,7 @@ the destination's presets (the field correspondence lives there, once).
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "sense-api>=0.1",
+    "sense-api>=0.2",
     "starlette>=0.37",
     "uvicorn>=0.30",
     "httptools>=0.6",
@@ -21,6 +21,7 @@ MAIN_REQUIREMENTS = [
     "psycopg[binary]>=3.1",
     "requests>=2.31",
     "PyYAML>=6",
+    "Jinja2>=3.1",
 ]
 
 setup(
@@ -31,11 +32,12 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["sense_writeback", "sense_writeback.*"]),
-    package_data={"sense_writeback": ["schemas/*.json"]},
+    package_data={"sense_writeback": ["schemas/*.json", "console/templates/*.html", "console/static/*"]},
     install_requires=MAIN_REQUIREMENTS,
     extras_require={
         "forward": ["airbyte-source-ats>=0.2", "airbyte-destination-sense>=0.2"],
-        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.1",
+        "s3": ["minio>=7.2"],
+        "tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.1", "selenium>=4.20",
                   "airbyte-source-ats>=0.2", "airbyte-destination-sense>=0.2"],
     },
     entry_points={"console_scripts": ["sense-writeback=sense_writeback.cli:main"]},

@@ -3,7 +3,7 @@ import threading
 import pytest
 import requests_mock
 
-from destination_sense.auth import TokenProvider, safety_margin
+from destination_sense.send.auth import TokenProvider, safety_margin
 from destination_sense.errors import ConfigError, TransientError
 
 URL = "https://auth.example/oauth2/token"

@@ -1,4 +1,4 @@
-from destination_sense.byte_limits import LEARN_FACTOR, MIN_BYTES, ByteLimits
+from destination_sense.send.byte_limits import LEARN_FACTOR, MIN_BYTES, ByteLimits
 
 
 def test_a_413_lowers_the_limit_of_that_entity_only():

@@ -42,7 +42,7 @@ def test_no_command_imports_the_airbyte_cdk():
 def test_the_image_requirements_cover_what_the_destination_imports():
     import importlib.metadata as md
 
-    # what setup.py requires, without the extras (cdk, tests), read from the installed distribution
+    # what setup.py requires, without the tests extra, read from the installed distribution
     required = {r.name.lower() for r in requirements("airbyte-destination-sense")}
     assert "airbyte-cdk" not in required and "sense-api" in required
     # the import names of the required distributions and of everything they depend on

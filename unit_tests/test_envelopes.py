@@ -1,6 +1,6 @@
 import pytest
 
-from destination_sense.envelopes import message_problem, message_type, record_problem, state_problem
+from destination_sense.records.envelopes import message_problem, message_type, record_problem, state_problem
 
 
 def test_usable_envelopes():

@@ -4,7 +4,8 @@ import random
 import orjson
 import pytest
 
-from destination_sense.gzip_batch import GzipBatch, Item, RecordTooLarge
+from destination_sense.records.item import Item, RecordTooLarge
+from destination_sense.schedule.gzip_batch import GzipBatch
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 
@@ -108,7 +109,7 @@ def test_extend_keeps_only_the_last_version_of_an_id():
 
 
 def test_a_record_near_the_limit_is_checked_alone():
-    from destination_sense.gzip_batch import check_fits_alone
+    from destination_sense.records.item import check_fits_alone
 
     check_fits_alone(b"x" * 1000, 256_000)
     rng = random.Random(5)

@@ -2,10 +2,10 @@
 import pytest
 import requests_mock
 
-from destination_sense.auth import TokenProvider
+from destination_sense.send.auth import TokenProvider
 from destination_sense.errors import ConfigError, TransientError
-from destination_sense.http_client import SenseClient
-from destination_sense.retry import RetryPolicy
+from destination_sense.send.http_client import SenseClient
+from destination_sense.send.retry import RetryPolicy
 
 TOKEN_URL = "https://auth.example/oauth2/token"
 API = "https://api.example/v1"

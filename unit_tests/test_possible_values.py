@@ -4,14 +4,15 @@ from __future__ import annotations
 import math
 
 from destination_sense.mapping import build_mappings, load_preset
-from destination_sense.possible_values import (
-    PossibleValuesCollector,
+from destination_sense.sinks.possible_values import (
+    STATS_KEY,
+    PossibleValuesSink,
     PresetTranslator,
     check_values,
     is_possible_values_name,
     routes_from_catalog,
 )
-from destination_sense.sync_stats import SyncStats
+from destination_sense.ledger import LedgerObserver, SyncLedger
 
 
 def _catalog(*streams):
@@ -52,28 +53,42 @@ def test_check_values():
     assert check_values({"label": "a"})[1] == [("values", "must be an array of {label, value} objects")]
 
 
-def test_collector_merges_per_field_and_hands_out_only_changes():
-    stats = SyncStats()
-    rejected = []
+class _Rejections(LedgerObserver):
+    def __init__(self):
+        self.rejected = []
+
+    def record_rejected(self, rejection):
+        self.rejected.append(rejection)
+
+
+def test_sink_merges_per_field_and_hands_out_only_changes():
+    ledger = SyncLedger()
+    recorder = _Rejections()
+    ledger.add_observer(recorder)
     routes = routes_from_catalog(_catalog(("possible_values", {})), "none", load_preset("none"), {})
-    collector = PossibleValuesCollector(routes, stats, lambda *args: rejected.append(args))
+    collector = PossibleValuesSink(routes, ledger)
     key = (None, "possible_values")
-    collector.add(key, 1, {"entity": "candidates", "field_name": "status", "values": [{"label": "A", "value": "a"}, {"label": "One", "value": 1}]})
-    collector.add(key, 2, {"entity": "Candidate", "field_name": "status", "values": [{"label": "A2", "value": "a"}, {"label": "True", "value": True}]})
-    collector.add(key, 3, {"entity": "candidates", "field_name": "nope", "values": []})
+
+    def add(data):
+        collector.add(key, ledger.receive(key), {"data": data})
+
+    add({"entity": "candidates", "field_name": "status", "values": [{"label": "A", "value": "a"}, {"label": "One", "value": 1}]})
+    add({"entity": "Candidate", "field_name": "status", "values": [{"label": "A2", "value": "a"}, {"label": "True", "value": True}]})
+    add({"entity": "candidates", "field_name": "nope", "values": []})
     assert collector.pending == {"candidates"}
-    (put,) = collector.take("candidates")
+    assert collector.due_before("leads") == []
+    (put,) = collector.due_before("candidates")
     assert put.path == "/candidates/possible-values/status"
     # a value keeps its first position, its last label; 1 and True are different values
     assert put.values == [{"label": "A2", "value": "a"}, {"label": "One", "value": 1}, {"label": "True", "value": True}]
-    assert [c[1] for c in put.contributors] == [1, 2]
+    assert [c.position for c in put.contributors] == [1, 2]
     assert collector.take() == [] and not collector.pending
-    collector.add(key, 4, {"entity": "candidates", "field_name": "status", "values": [{"label": "B", "value": "b"}]})
+    add({"entity": "candidates", "field_name": "status", "values": [{"label": "B", "value": "b"}]})
     (again,) = collector.take()
     assert [v["value"] for v in again.values] == ["a", 1, True, "b"]  # the whole merged list: a PUT replaces
-    assert [c[1] for c in again.contributors] == [4]
-    assert [(r[2], r[3]) for r in rejected] == [(3, "candidates.nope")]
-    assert stats["possible-values"].received == 4
+    assert [c.position for c in again.contributors] == [4]
+    assert [(r.position, r.entity_id) for r in recorder.rejected] == [(3, "candidates.nope")]
+    assert ledger.total("received") == 4 and ledger[STATS_KEY].rejected == 1
 
 
 def test_an_integer_value_beyond_64_bits_is_rejected_not_sent():

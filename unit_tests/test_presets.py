@@ -15,7 +15,7 @@ from destination_sense.mapping import PRESETS, build_mappings, load_preset
 from destination_sense.normalize import RecordNormalizer
 from sense_api.compiled_schema import compiled
 from sense_api.entities import BY_COLLECTION
-from source_ats.streams import STREAM_ENTITY
+from sense_api import bullhorn
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_SCHEMAS = ROOT / "source-ats" / "source_ats" / "schemas"
@@ -56,7 +56,7 @@ def test_preset_targets_exist_and_every_stream_maps_id(preset):
 
 def test_presets_constant_matches_the_files():
     files = {p.stem for p in (ROOT / "destination_sense" / "presets").glob("*.json")}
-    assert files == set(PRESETS) - {"none"}
+    assert files == set(PRESETS) - {"none", "bullhorn"}  # bullhorn: built from sense_api's correspondence
 
 
 def test_none_maps_nothing():
@@ -65,13 +65,7 @@ def test_none_maps_nothing():
 
 # ---------------------------------------------------------------- bullhorn
 
-BULLHORN_ENTITY = STREAM_ENTITY
-BULLHORN_TARGET = {
-    "corporate_users": "internal-users", "candidates": "candidates", "client_contacts": "client-contacts",
-    "client_corporations": "companies", "job_orders": "job-orders", "job_submissions": "submissions",
-    "placements": "placements", "leads": "leads", "candidate_certifications": "certifications",
-    "appointments": "appointments",
-}
+BULLHORN_TARGET = bullhorn.STREAM_COLLECTION
 CUSTOM_FAMILIES = (("customText", "custom_text"), ("customTextBlock", "custom_text_block"),
                    ("customDate", "custom_date"), ("customFloat", "custom_float"), ("customInt", "custom_integer"))
 MS = 1_700_000_000_000  # 2023-11-14T22:13:20Z
@@ -129,9 +123,43 @@ def test_bullhorn_maps_every_custom_field_sense_has_a_slot_for(stream):
         assert mapped == {f"{sense_prefix}{i}" for i in range(1, n + 1)}, (stream, bh_prefix)
 
 
-def test_bullhorn_preset_file_is_generated_from_the_script():
-    script = _load_script("generate_presets")
-    assert script.OUTPUT.read_text() == script.render(), "run scripts/generate_presets.py"
+def test_bullhorn_preset_is_the_correspondence_in_the_mapping_language():
+    """Each field pair compiles to an expression reading its Bullhorn path(s) through its conversion's Bullhorn → Sense form."""
+    document = load_preset("bullhorn")
+    for pair in bullhorn.streams():
+        spec = document["streams"][pair.stream]
+        assert spec["entity"] == pair.collection
+        assert set(spec["fields"]) == set(pair.fields)
+    assert document["possible_values"]["entities"] == {e: s for s, e in bullhorn.STREAM_ENTITY.items()}
+    assert set(document["resumes"]["fields"]) == set(bullhorn.file_fields())
+
+
+# A Bullhorn value per conversion, and the Sense value the destination makes of it.
+ROUND_TRIPS = {
+    "epoch_ms": (1_700_000_000_123, "2023-11-14T22:13:20.123+00:00"),
+    "epoch_ms_date": (1_700_006_400_000, "2023-11-15"),  # midnight UTC: the date goes back to the same instant
+    "split": ("Java,SQL", ["Java", "SQL"]),
+    "round": (8, 8),
+    "public_flag": (1, True),
+}
+
+
+def test_every_conversion_of_the_correspondence_has_a_round_trip_case():
+    assert set(ROUND_TRIPS) == set(bullhorn.document()["conversions"])
+
+
+@pytest.mark.parametrize("pair", [p for s in bullhorn.streams() for p in s.fields.values() if p.conversion]
+                         + [p for p in bullhorn.file_fields().values() if p.conversion], ids=lambda p: p.sense)
+def test_each_conversion_and_its_inverse_give_back_the_bullhorn_value(pair):
+    """Bullhorn → Sense by the destination's compiled expression, Sense → Bullhorn by the forwarder's inverse."""
+    from destination_sense.mapping_expressions import compile_expression
+
+    bullhorn_value, sense_value = ROUND_TRIPS[pair.conversion]
+    head, _, sub = pair.path.partition(".")
+    record = {head: {sub: bullhorn_value} if sub else bullhorn_value}
+    mapped = compile_expression(bullhorn.to_sense_expression(pair))(record)
+    assert mapped == sense_value
+    assert bullhorn.to_bullhorn(pair, mapped) == bullhorn_value
 
 
 @pytest.mark.parametrize("stream", sorted(BULLHORN_TARGET))
@@ -150,10 +178,10 @@ def test_bullhorn_full_records_map_to_valid_sense_records(stream):
 @pytest.mark.parametrize("stream", sorted(BULLHORN_TARGET))
 def test_bullhorn_emulator_records_map_to_valid_sense_records(stream):
     """Records as source-ats reads them from the Bullhorn emulator (its fields only)."""
-    store = generate(11, {entity: 30 for entity in BULLHORN_ENTITY.values()})
+    store = generate(11, {entity: 30 for entity in bullhorn.STREAM_ENTITY.values()})
     fields = set(_schema(stream)["properties"])
     table = build_mappings("bullhorn")
-    for raw in store.records[BULLHORN_ENTITY[stream]]:
+    for raw in store.records[bullhorn.STREAM_ENTITY[stream]]:
         record = {k: v for k, v in raw.items() if k in fields}
         out = to_sense(table, stream, record)
         assert out["id"] == str(raw["id"])

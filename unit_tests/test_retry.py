@@ -1,6 +1,6 @@
 import random
 
-from destination_sense.retry import RetryPolicy, parse_retry_after
+from destination_sense.send.retry import RetryPolicy, parse_retry_after
 
 
 def test_retry_after_forms():

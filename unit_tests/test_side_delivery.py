@@ -5,49 +5,47 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
-from destination_sense.auth import TokenProvider
-from destination_sense.delivery import Delivery
-from destination_sense.http_client import SenseClient
+from destination_sense.ledger import RecordRef, SyncLedger
 from destination_sense.output import ProtocolOutput
-from destination_sense.pipeline import StateMarker
-from destination_sense.possible_values import STATS_KEY as VALUES
-from destination_sense.possible_values import PossibleValuesPut
-from destination_sense.rejections import Rejections
-from destination_sense.resume_upload import STATS_KEY as RESUMES
-from destination_sense.resume_upload import ResumeRoute, ResumeUploads, prepare
-from destination_sense.state_counts import DeliveryCounts
-from destination_sense.sync_stats import EntityStats, SyncStats
+from destination_sense.send.auth import TokenProvider
+from destination_sense.send.http_client import SenseClient
+from destination_sense.send.sender import Sender
+from destination_sense.sinks.possible_values import STATS_KEY as VALUES
+from destination_sense.sinks.possible_values import PossibleValuesPut
+from destination_sense.sinks.resumes import STATS_KEY as RESUMES
+from destination_sense.sinks.resumes import ResumeRoute, ResumeUploads, prepare
 
 STREAM = (None, "side")
 
 
-def _delivery(httpserver):
+def _sender(httpserver, row):
     httpserver.expect_request("/oauth2/token", method="POST").respond_with_json({"access_token": "tok", "expires_in": 300})
     client = SenseClient(httpserver.url_for("/v1"), TokenProvider(httpserver.url_for("/oauth2/token"), "id", "secret"))
-    stats = SyncStats()
-    stats.by_entity[VALUES] = EntityStats()
-    stats.by_entity[RESUMES] = EntityStats()
+    ledger = SyncLedger("skip")
+    ledger.open_stream(STREAM, row)
+    for _ in range(4):
+        ledger.receive(STREAM)
     buffer = io.BytesIO()
-    delivery = Delivery(client, ProtocolOutput(buffer), stats, Rejections("skip", stats, lambda message: None), DeliveryCounts()).start()
-    return delivery, stats, buffer
+    return Sender(client, ProtocolOutput(buffer), ledger, 256_000), ledger
 
 
 def test_a_put_answered_400_rejects_the_records_merged_into_it(httpserver):
-    delivery, stats, _ = _delivery(httpserver)
+    sender, ledger = _sender(httpserver, VALUES)
     httpserver.expect_request("/v1/candidates/possible-values/status", method="GET").respond_with_json({"data": {"values": None}})
     httpserver.expect_request("/v1/candidates/possible-values/status", method="PUT").respond_with_json(
         {"errors": [{"message": "value 'x' is reserved"}]}, status=400)
-    item = PossibleValuesPut("candidates", "status", [{"label": "X", "value": "x"}], [(STREAM, 1, "c.status"), (STREAM, 4, "c.status")])
-    item.deliver(delivery)
-    assert stats[VALUES].rejected == 2 and stats[VALUES].sent == 0
-    marker = StateMarker({"type": "STREAM"}, STREAM, received=2, rejected_while_reading=0, sequence=1)
-    assert delivery.counts.decorate(marker)["destinationStats"] == {"recordCount": 0.0, "rejectedRecordCount": 2.0}
+    contributors = [RecordRef(STREAM, 1, "c.status"), RecordRef(STREAM, 4, "c.status")]
+    item = PossibleValuesPut("candidates", "status", [{"label": "X", "value": "x"}], contributors, ledger)
+    item.deliver(sender)
+    assert ledger[VALUES].rejected == 2 and ledger[VALUES].sent == 0
+    state = ledger.state_message({"type": "STREAM"}, STREAM, {STREAM: 4})
+    assert state["destinationStats"] == {"recordCount": 2.0, "rejectedRecordCount": 2.0}, "records 2 and 3 were not in the PUT"
     put = [r for r, _ in httpserver.log if r.method == "PUT"][0]
     assert orjson.loads(put.data) == [{"label": "X", "value": "x"}]
 
 
 def test_an_upload_answered_413_is_rejected_and_its_staged_file_kept(httpserver, tmp_path):
-    delivery, stats, _ = _delivery(httpserver)
+    sender, ledger = _sender(httpserver, RESUMES)
     httpserver.expect_request("/v1/candidates/9/resume", method="POST").respond_with_json({"message": "too large"}, status=413)
     staged = tmp_path / "cv.pdf"
     staged.write_bytes(b"%PDF-1.4 small enough for us")
@@ -55,8 +53,8 @@ def test_an_upload_answered_413_is_rejected_and_its_staged_file_kept(httpserver,
     upload, problems, _ = prepare(ResumeRoute(STREAM), 1, message)
     assert problems == []
     with ThreadPoolExecutor(2) as pool:
-        ResumeUploads([upload], pool).deliver(delivery)
-    assert stats[RESUMES].rejected == 1 and stats[RESUMES].sent == 0
+        ResumeUploads([upload], pool, ledger).deliver(sender)
+    assert ledger[RESUMES].rejected == 1 and ledger[RESUMES].sent == 0
     assert staged.exists()
     (request, _), = [entry for entry in httpserver.log if entry[0].path.endswith("/resume")]
     assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")

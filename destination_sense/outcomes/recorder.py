@@ -1,45 +1,43 @@
-"""``SyncOutcomes``: the one observer the write pipeline tells about rejected and accepted records.
+"""``SyncOutcomes``: what a sync leaves behind, told every outcome (through ``observer.OutcomesObserver``).
 
-The pipeline calls, from any of its threads:
+It is told, from any of the write path's threads:
 
-- ``rejected(collection, stream, position, entity_id, problems, raw_line=…, sent_json=…)`` for every
-  rejected record (the input line when the reading stage rejected it; the JSON that was sent when Sense
-  refused it);
-- ``sent(collection, records, request_id)`` when Sense accepted records (``records``: ``(stream, position,
-  entity_id)``);
+- ``rejected(collection, stream, position, entity_id, problems, raw_line=…)`` for every rejected record,
+  with its input line as received;
+- ``sent(collection, records, request_id, outcome)`` when Sense accepted records (``records``:
+  ``(stream, position, entity_id)``);
 - ``before_state()`` just before a STATE is echoed: every rejected record so far is durably stored first
   (a storage failure raises, so no STATE is echoed past a rejected record that is not stored); then
-  ``state_committed()`` after it was echoed.
+  ``state_committed()``.
 
-``rejected`` checks the ``max_rejected_percent`` guard (``guard``), and ``check()`` checks it over every
-stream at the end of the sync.
-
-``start()`` writes a first ``report.json`` (status ``running``: the storage is checked before any input is
-read), rewritten at a STATE at most once a minute while the sync runs; ``finish(status, failure)`` stores what is left and the final report, and gives the lines the
-end-of-sync log table shows. ``no_outcomes`` gives a recorder that does the counting and the guard with nothing stored.
+``rejected`` checks the ``max_rejected_percent`` guard (``guard``); ``check()`` checks it over every
+stream at the end of the sync. ``start()`` writes a first ``report.json`` (status ``running``: the storage
+is checked before any input is read), rewritten at a STATE at most once a minute while the sync runs;
+``finish(status, failure)`` stores what is left and the final report, and gives the lines the end-of-sync
+log shows. ``no_outcomes`` is a recorder that counts and guards, with nothing stored.
 
 Each rejected line: ``stream``, ``namespace``, ``position`` (1-based, in the stream), ``id``, ``entity``,
 ``reasons`` (``[{"field", "problem"}]``), ``rejected_at``, and ``record`` (the Airbyte record as received:
-``data``, ``emitted_at``, …) or, when Sense refused it, ``record_sent`` (the JSON that was sent), or
-``raw_line`` (``raw_line_base64`` when not UTF-8) for a line that is not readable JSON.
+``data``, ``emitted_at``, …), or ``raw_line`` (``raw_line_base64`` when not UTF-8) for a line that does
+not read back exactly; neither for a side-stream record Sense refused (its line is not kept).
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import quote
 
 import orjson
 
 from destination_sense.catalog import StreamKey, stream_label
 from destination_sense.errors import SenseError
-from destination_sense.input_lines import UnreadableLine, read_message
+from destination_sense.records.lines import UnreadableLine, read_message
 from destination_sense.outcomes.guard import RejectedShareGuard
 from destination_sense.outcomes.parts import LineParts
 from destination_sense.outcomes.report import REPORT_KEY, build_report, iso
@@ -48,6 +46,7 @@ from destination_sense.outcomes.settings import STORAGE_NONE, OutcomeSettings, S
 #: Distinct reasons counted per stream; further ones are counted under ``OTHER_REASONS``.
 MAX_DISTINCT_REASONS = 1000
 OTHER_REASONS = "(other reasons)"
+_UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]")
 #: While a sync runs, its report (status ``running``) is rewritten at a STATE at most this often.
 REPORT_REFRESH_SECONDS = 60.0
 Problem = Tuple[Optional[str], str]
@@ -65,8 +64,12 @@ def derived_connection_id(api_url: str, client_id: str, streams: Iterable[str]) 
 
 
 def stream_folder(label: str) -> str:
-    """A stream's folder name: its label, percent-encoded where a key could be misread."""
-    return quote(label, safe="-_.")
+    """A stream's folder name: its label when it holds only letters, digits and ``._-``; else those, the
+    other characters as ``_``, and 8 hex digits of the label's hash (so two streams never share a folder)."""
+    safe = _UNSAFE_IN_KEY.sub("_", label)
+    if safe == label and label not in ("", ".", ".."):
+        return label
+    return f"{safe}-{hashlib.sha256(label.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def reason_text(field: Optional[str], problem: str) -> str:
@@ -131,8 +134,8 @@ class SyncOutcomes:
         outcome_of: Mapping[StreamKey, str],
         entities: Callable[[], Mapping[str, Mapping[str, int]]],
     ) -> None:
-        """What the recorder reads from the pipeline: records received per stream, the outcome name of a
-        sent record per stream (``sent``, ``updated``, ``deleted``), the per-entity counts."""
+        """What the recorder reads from the pipeline: records received per stream, the streams whose sent
+        records have another outcome name (``deleted`` for soft deletes), the per-entity counts."""
         self._received, self._outcome_of, self._entities = received, outcome_of, entities
 
     @property
@@ -148,7 +151,6 @@ class SyncOutcomes:
         entity_id: Optional[str],
         problems: Sequence[Problem],
         raw_line: Optional[bytes] = None,
-        sent_json: Optional[bytes] = None,
     ) -> None:
         with self._lock:
             entry = self._stream(stream)
@@ -160,7 +162,7 @@ class SyncOutcomes:
                     "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
                     "entity": collection, "reasons": [{"field": f, "problem": p} for f, p in problems], "rejected_at": at,
                 }
-                line.update(_record_fields(raw_line, sent_json))
+                line.update(_record_fields(raw_line))
                 entry.rejected_parts.write(orjson.dumps(line))
                 if entry.result_parts is not None:
                     entry.result_parts.write(orjson.dumps({
@@ -170,7 +172,10 @@ class SyncOutcomes:
                     }))
             self.guard.check(entry.label, self._received(stream), entry.rejected, entry.reasons.most_common(3))
 
-    def sent(self, collection: str, records: Iterable[Tuple[StreamKey, int, Optional[str]]], request_id: Optional[str] = None) -> None:
+    def sent(
+        self, collection: str, records: Iterable[Tuple[StreamKey, int, Optional[str]]], request_id: Optional[str] = None, outcome: str = "sent"
+    ) -> None:
+        """``outcome``: ``sent`` (POST, PUT) or ``updated`` (PATCH); a soft-delete stream's records are ``deleted``."""
         with self._lock:
             at = iso(self.now()) if self.all_results else None
             for stream, position, entity_id in records:
@@ -179,7 +184,7 @@ class SyncOutcomes:
                 if entry.result_parts is not None:
                     entry.result_parts.write(orjson.dumps({
                         "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
-                        "entity": collection, "outcome": self._outcome_of.get(stream, "sent"), "request_id": request_id, "at": at,
+                        "entity": collection, "outcome": self._outcome_of.get(stream, outcome), "request_id": request_id, "at": at,
                     }))
 
     def before_state(self) -> None:
@@ -300,23 +305,21 @@ class _Prefixed:
         return self.store.location(f"{self.prefix}/{key}")
 
 
-def _record_fields(raw_line: Optional[bytes], sent_json: Optional[bytes]) -> Dict[str, Any]:
+def _record_fields(raw_line: Optional[bytes]) -> Dict[str, Any]:
     """The record of a rejected line: as received when it reads back exactly, else the line itself, losslessly."""
-    if raw_line is not None:
-        try:
-            message, exact = read_message(raw_line)
-        except UnreadableLine:
-            message, exact = None, True
-        record = message.get("record") if isinstance(message, dict) and not exact else None
-        if isinstance(record, dict):
-            return {"record": record}
-        try:  # NaN, integers beyond 64 bits, text that is not Unicode, a line that is not JSON: kept as it came
-            return {"raw_line": raw_line.decode("utf-8").rstrip("\r\n")}
-        except UnicodeDecodeError:
-            return {"raw_line_base64": base64.b64encode(raw_line).decode("ascii")}
-    if sent_json is not None:
-        return {"record_sent": orjson.Fragment(sent_json)}
-    return {}
+    if raw_line is None:
+        return {}
+    try:
+        message, exact = read_message(raw_line)
+    except UnreadableLine:
+        message, exact = None, True
+    record = message.get("record") if isinstance(message, dict) and not exact else None
+    if isinstance(record, dict):
+        return {"record": record}
+    try:  # NaN, integers beyond 64 bits, text that is not Unicode, a line that is not JSON: kept as it came
+        return {"raw_line": raw_line.decode("utf-8").rstrip("\r\n")}
+    except UnicodeDecodeError:
+        return {"raw_line_base64": base64.b64encode(raw_line).decode("ascii")}
 
 
 def no_outcomes(max_rejected_percent: int) -> SyncOutcomes:

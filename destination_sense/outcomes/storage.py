@@ -23,7 +23,7 @@ from typing import Callable, Optional, Protocol
 
 from destination_sense.errors import SenseError
 from destination_sense.outcomes.settings import STORAGE_LOCAL, STORAGE_S3, StorageSettings
-from destination_sense.retry import RetryPolicy
+from destination_sense.send.retry import RetryPolicy
 
 #: S3 error codes that retrying cannot fix, with what the user should check.
 _S3_CONFIG_ERRORS = {

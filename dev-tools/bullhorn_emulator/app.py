@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, List
 from urllib.parse import urlsplit
 
-from bullhorn_emulator import files, picklists, writes
+from bullhorn_emulator import events, files, picklists, writes
 from bullhorn_emulator.auth import OAuthRoutes
 from bullhorn_emulator.config import ADMIN_SETTINGS, BadRequest, int_param, is_int, settings_changes
 from bullhorn_emulator.query import QueryError
@@ -67,6 +67,9 @@ class Routes(OAuthRoutes):
         if st.settings.latency_ms:
             time.sleep(st.settings.latency_ms / 1000.0)
         parts = rest_path.strip("/").split("/")
+        fault = st.count_call(parts[0])
+        if fault is not None:
+            return self._error(fault, f"Injected fault ({fault})")
         if parts[0] == "query" and len(parts) == 2:
             if self.command == "POST" and isinstance(self._json_body, dict) and "where" in self._json_body:
                 params["where"] = self._json_body["where"]
@@ -74,9 +77,12 @@ class Routes(OAuthRoutes):
         if parts[0] == "meta" and len(parts) == 2:
             base = f"http://{self.headers.get('Host')}/rest-services/{st.settings.corp_token}/"
             return self._send(200, picklists.entity_meta(parts[1], params.get("fields"), base))
-        answer = writes.route(st.writes, self.command, parts, params, self._json_body)
+        answer = writes.route(st.writes, self.command, parts, params, self._json_body) \
+            or events.route(st.subscriptions, self.command, parts, params)
         if answer is not None:
             return self._send(*answer)
+        if parts[0] == "entity" and len(parts) == 3 and parts[1] in st.store.records:
+            return self._entity(parts[1], parts[2], params)
         if parts[0] in ("entityFiles", "entity", "file") and len(parts) >= 3:
             return self._files(parts)
         if parts[0] == "ping":
@@ -89,6 +95,23 @@ class Routes(OAuthRoutes):
                 st.sessions.pop(self._session_token(params) or "", None)
             return self._send(200, {"logout": "OK"})
         return self._error(404, f"Unsupported REST resource: {rest_path}")
+
+    def _entity(self, entity: str, ids: str, params: Dict[str, Any]) -> None:
+        """``GET entity/{Entity}/{id[,id…]}`` and ``DELETE entity/{Entity}/{id}``: a hard delete of a
+        hard-deletable entity (no ``isDeleted``), a soft delete of a soft-deletable one; ClientCorporation
+        is immutable through the API."""
+        st = self.state
+        if self.command == "GET":
+            return self._send(200, st.entities(entity, ids, params))
+        if self.command != "DELETE":
+            return self._error(405, f"{self.command} entity/{entity}/{{id}} is not supported here")
+        if entity == "ClientCorporation":
+            return self._error(400, "ClientCorporation is immutable: it cannot be deleted through the API")
+        if not ids.isdigit():
+            return self._error(400, "DELETE takes one entity id")
+        hard = "isDeleted" not in st.fields[entity]
+        st.delete(entity, [int(ids)], hard=hard)
+        return self._send(200, {"changedEntityType": entity, "changedEntityId": int(ids), "changeType": "DELETE"})
 
     def _files(self, parts: List[str]) -> None:
         """``entityFiles/Candidate/{id}``, ``entity/Candidate/{id}/fileAttachments``,
@@ -135,6 +158,8 @@ class Routes(OAuthRoutes):
             ]})
         if action == "notes":
             return self._send(200, st.writes.dump())
+        if action == "subscriptions":
+            return self._send(200, st.subscriptions.dump())
         if action == "issued-secrets":
             # Every credential the emulator knows or issued, so tests can prove none is logged.
             with st.lock:
@@ -151,6 +176,20 @@ class Routes(OAuthRoutes):
                 raise BadRequest("ids must be a list of integers")
             result = st.touch(str(params.get("entity")), int_param(params, "count", 0), ids or None)
             return self._send(200, result)
+        if action == "insert":
+            return self._send(200, st.insert(str(params.get("entity")), int_param(params, "count", 1)))
+        if action == "delete":
+            ids = params.get("ids")
+            if not (isinstance(ids, list) and ids and all(is_int(i) for i in ids)):
+                raise BadRequest("ids must be a non-empty list of integers")
+            return self._send(200, st.delete(str(params.get("entity")), ids, hard=params.get("hard") is True))
+        if action == "faults":
+            # The next `count` REST calls whose path starts with `route` (query, entity, event, …; * for
+            # any) answer `status`, after the session check and the call count.
+            route = str(params.get("route") or "*")
+            return self._send(200, st.set_call_faults(route, int_param(params, "status", 500), int_param(params, "count", 1)))
+        if action == "expire-subscription":
+            return self._send(200, st.subscriptions.expire_subscription(params.get("subscription") or None))
         if action == "write-faults":
             try:
                 return self._send(200, st.writes.set_faults(int_param(params, "status", 500), int_param(params, "count", 1)))

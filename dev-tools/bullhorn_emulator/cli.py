@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--throttle-every", type=int, default=0, help="answer every n-th REST call with 429 (0: never)")
     p.add_argument("--rate-limit-per-minute", type=int, default=0, help="429 beyond this many REST calls per minute (0: off)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per REST data call")
+    p.add_argument("--event-retention", type=float, default=Settings.event_retention,
+                   help="seconds event-subscription events and read batches are kept (default 86400)")
     p.add_argument("--read-timeout", type=float, default=Settings.read_timeout,
                    help="seconds a connection may send nothing before it is closed (default 60)")
     return p
@@ -57,6 +59,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not args.read_timeout > 0:
         parser.error("--read-timeout must be greater than 0")
+    if not args.event_retention > 0:
+        parser.error("--event-retention must be greater than 0")
     try:
         if not ipaddress.ip_address(args.host).is_loopback:
             print("bullhorn-emulator only binds loopback addresses", file=sys.stderr)
@@ -76,6 +80,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         session_ttl=args.session_ttl, session_max_calls=args.session_max_calls,
         throttle_every=args.throttle_every, rate_limit_per_minute=args.rate_limit_per_minute,
         latency_ms=args.latency_ms, read_timeout=args.read_timeout,
+        event_retention=args.event_retention,
     )
     server = make_server(settings, args.host, args.port)
     host, port = server.server_address[:2]

@@ -38,6 +38,7 @@ class Settings:
     throttle_every: int = 0  # >0: every n-th REST call is answered with 429
     rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
     latency_ms: float = 0.0  # added to every REST data call
+    event_retention: float = 86400.0  # seconds queued events and read batches (for requestId re-gets) are kept
     read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
 
 
@@ -75,6 +76,7 @@ def int_param(params: Dict[str, Any], name: str, default: int) -> int:
 ADMIN_SETTINGS: Dict[str, Tuple[type, float, bool]] = {
     "session_max_calls": (int, 0, True), "throttle_every": (int, 0, True), "rate_limit_per_minute": (int, 0, True),
     "access_token_ttl": (float, 0, False), "session_ttl": (float, 0, False), "latency_ms": (float, 0, True),
+    "event_retention": (float, 0, False),
 }
 
 

@@ -13,8 +13,9 @@ import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from bullhorn_emulator import files
+from bullhorn_emulator.events import Subscriptions
 from bullhorn_emulator.config import CACHE_ENTRIES, DEFAULT_COUNT, MAX_COUNT, Settings, int_param
-from bullhorn_emulator.data import ENTITY_FIELDS, Store, generate
+from bullhorn_emulator.data import ENTITY_FIELDS, ID_BASE, Store, generate
 from bullhorn_emulator.query import QueryError, parse_fields, parse_order_by, parse_where
 
 
@@ -37,6 +38,10 @@ class EmulatorState:
         # Sorted query results and compiled `fields` projections, see matching() and projector().
         self._results: Dict[Tuple[str, str, Optional[str]], List[Dict[str, Any]]] = {}
         self._projectors: Dict[Tuple[str, str], Callable[[Dict[str, Any]], Dict[str, Any]]] = {}
+        self.subscriptions = Subscriptions(lambda: self.settings.event_retention, [*ENTITY_FIELDS, "Note"],
+                                           person_id=ID_BASE["CorporateUser"])
+        #: Statuses for the next REST calls of a route (``/_admin/faults``): [(route or "*", status)].
+        self.call_faults: List[Tuple[str, int]] = []
         self.rest_calls = 0
         self.rest_call_times: Deque[float] = collections.deque()
         self.stats: Dict[str, Any] = {}
@@ -69,6 +74,10 @@ class EmulatorState:
                 "session_expired_401": 0,
                 "max_rest_calls_per_minute": 0,
                 "where_clauses": collections.deque(maxlen=50),
+                # Every REST call that passed the session check, by its first path segment
+                # (query, entity, event, meta, ...): what Bullhorn's API quota counts.
+                "rest_calls": 0,
+                "rest_calls_by_route": {},
             }
 
     def snapshot_stats(self) -> Dict[str, Any]:
@@ -77,6 +86,7 @@ class EmulatorState:
             out["where_clauses"] = list(self.stats["where_clauses"])
             out["query_by_entity"] = dict(self.stats["query_by_entity"])
             out["records_served_by_entity"] = dict(self.stats["records_served_by_entity"])
+            out["rest_calls_by_route"] = dict(self.stats["rest_calls_by_route"])
             out["valid_refresh_tokens"] = sum(1 for s in self.refresh_tokens.values() if s == "valid")
             out["active_sessions"] = len(self.sessions)
             out["counts"] = {e: len(r) for e, r in self.store.records.items()}
@@ -119,6 +129,25 @@ class EmulatorState:
                 return 401
             sess["calls"] += 1
         return None
+
+    def count_call(self, route: str) -> Optional[int]:
+        """Count one REST call of ``route``; the status of an injected fault for it, if any."""
+        with self.lock:
+            self.stats["rest_calls"] += 1
+            by_route = self.stats["rest_calls_by_route"]
+            by_route[route] = by_route.get(route, 0) + 1
+            for i, (fault_route, status) in enumerate(self.call_faults):
+                if fault_route in ("*", route):
+                    del self.call_faults[i]
+                    return status
+        return None
+
+    def set_call_faults(self, route: str, status: int, count: int) -> Dict[str, Any]:
+        if not (400 <= status <= 599) or not 0 <= count <= 10_000 or not route:
+            raise QueryError("status must be 400-599, count 0-10000 and route a path segment or *")
+        with self.lock:
+            self.call_faults = [f for f in self.call_faults if f[0] != route] + [(route, status)] * count
+        return {"route": route, "status": status, "count": count}
 
     def rate_limited(self) -> bool:
         with self.lock:
@@ -268,14 +297,26 @@ class EmulatorState:
             by_entity[entity] = by_entity.get(entity, 0) + len(data)
         return {"start": start, "count": len(data), "data": data}
 
-    def touch(self, entity: str, count: int = 0, ids: Optional[List[int]] = None) -> Dict[str, Any]:
-        """Modify some records: a changed field and a new, strictly later dateLastModified."""
+    def next_stamp(self) -> int:
+        """A dateLastModified for a change now: the clock, strictly after every stored one. Lock held."""
+        latest = max((r["dateLastModified"] for e in self.store.records.values() for r in e), default=0)
+        return max(int(time.time() * 1000), latest + 1)
+
+    def changed(self, entity: str, record_id: int, event_type: str, properties: Optional[List[str]] = None) -> None:
+        """After a change: cached query results are stale, and subscriptions get the event. Lock held."""
+        self._results.clear()
+        self.subscriptions.publish(entity, record_id, event_type, properties)
+
+    def _entity_rows(self, entity: str) -> List[Dict[str, Any]]:
         if entity not in self.store.records:
             raise LookupError(f"Entity '{entity}' is not supported by this emulator")
+        return self.store.records[entity]
+
+    def touch(self, entity: str, count: int = 0, ids: Optional[List[int]] = None) -> Dict[str, Any]:
+        """Modify some records: a changed field and a new, strictly later dateLastModified."""
+        rows = self._entity_rows(entity)
         with self.lock:
             self.touch_counter += 1
-            self._results.clear()  # dateLastModified changes: cached query results are stale
-            rows = self.store.records[entity]
             if ids:
                 chosen = [self.store.get(entity, int(i)) for i in ids]
                 if any(c is None for c in chosen):
@@ -283,18 +324,89 @@ class EmulatorState:
             else:
                 rng = random.Random(f"{self.settings.seed}:touch:{entity}:{self.touch_counter}")
                 chosen = rng.sample(rows, min(count, len(rows)))
-            latest = max((r["dateLastModified"] for e in self.store.records.values() for r in e), default=0)
-            stamp = max(int(time.time() * 1000), latest + 1)
+            stamp = self.next_stamp()
             touched = []
             for rec in chosen:
                 assert rec is not None
                 rec["dateLastModified"] = stamp
                 if "customText1" in rec:
                     rec["customText1"] = f"touched-{self.touch_counter}"
-                elif "subject" in rec:
+                    changed = ["customText1", "dateLastModified"]
+                else:
                     rec["subject"] = f"{rec['subject'].split(' (')[0]} (touched-{self.touch_counter})"
+                    changed = ["dateLastModified", "subject"]
+                self.changed(entity, rec["id"], "UPDATED", changed)
                 touched.append(rec["id"])
         return {"entity": entity, "ids": sorted(touched), "dateLastModified": stamp}
+
+    def insert(self, entity: str, count: int) -> Dict[str, Any]:
+        """Add ``count`` records (copies of seeded ones under new ids), as a user creating them would."""
+        rows = self._entity_rows(entity)
+        if not rows:
+            raise QueryError(f"no {entity} record to copy")
+        with self.lock:
+            stamp = self.next_stamp()
+            next_id = max(r["id"] for r in rows) + 1
+            added = []
+            for i in range(count):
+                rec = {**rows[i % len(rows)], "id": next_id + i, "dateLastModified": stamp}
+                for name in ("dateAdded", "userDateAdded"):
+                    if name in rec:
+                        rec[name] = stamp
+                if "isDeleted" in rec:
+                    rec["isDeleted"] = False
+                rows.append(rec)
+                self.store.by_id[entity][rec["id"]] = rec
+                self.changed(entity, rec["id"], "INSERTED")
+                added.append(rec["id"])
+        return {"entity": entity, "ids": added, "dateLastModified": stamp}
+
+    def delete(self, entity: str, ids: List[int], hard: bool) -> Dict[str, Any]:
+        """Delete records: ``hard`` removes them from every query (DELETED event); otherwise
+        ``isDeleted`` becomes true (an update: UPDATED event with ``updatedProperties: [isDeleted]``)."""
+        rows = self._entity_rows(entity)
+        with self.lock:
+            chosen = [self.store.get(entity, int(i)) for i in ids]
+            if any(c is None for c in chosen):
+                raise LookupError(f"No such entity: {entity} (one of {ids[:20]})")
+            if not hard and "isDeleted" not in self.fields[entity]:
+                raise QueryError(f"{entity} is not soft-deletable (it has no isDeleted)")
+            stamp = self.next_stamp()
+            for rec in chosen:
+                assert rec is not None
+                if hard:
+                    del self.store.by_id[entity][rec["id"]]
+                    rows.remove(rec)
+                    self.changed(entity, rec["id"], "DELETED")
+                else:
+                    rec["isDeleted"] = True
+                    rec["dateLastModified"] = stamp
+                    self.changed(entity, rec["id"], "UPDATED", ["dateLastModified", "isDeleted"])
+        return {"entity": entity, "ids": sorted(ids), "hard": hard}
+
+    def entities(self, entity: str, ids_text: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        """``GET entity/{Entity}/{id}`` (``{"data": {...}}``, 404 if absent) and
+        ``GET entity/{Entity}/{id1,id2,…}`` (``{"data": [...]}`` of those that exist, paged by
+        ``start``/``count`` like a query)."""
+        self._entity_rows(entity)
+        texts = ids_text.split(",")
+        if not all(t.isdigit() for t in texts):
+            raise QueryError(f"entity ids must be integers, got {ids_text[:40]!r}")
+        fields_text = params.get("fields")
+        if not fields_text or not isinstance(fields_text, str):
+            raise QueryError("Missing required parameter: fields")
+        with self.lock:
+            project = self.projector(entity, fields_text)
+            found = [r for r in (self.store.get(entity, int(t)) for t in texts) if r is not None]
+            if len(texts) == 1:
+                if not found:
+                    raise LookupError(f"No such entity: {entity} {texts[0]}")
+                return {"data": project(found[0])}
+            start = int_param(params, "start", 0)
+            count = min(int_param(params, "count", DEFAULT_COUNT), MAX_COUNT)
+            data = [project(r) for r in found[start:start + count]]
+            self.stats["records_served"] += len(data)
+        return {"start": start, "count": len(data), "data": data}
 
 
 def _sort_key(record: Dict[str, Any], name: str) -> Tuple[int, Any]:

@@ -109,6 +109,9 @@ class Handler(Routes, BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True

@@ -129,6 +129,7 @@ class Writes:
                     "dateAdded": now, "dateLastModified": now}
             self.notes[note_id] = note
             self._associate(note_id, *person)
+            self.state.subscriptions.publish("Note", note_id, "INSERTED")
         return {"changedEntityType": "Note", "changedEntityId": note_id, "changeType": "INSERT", "data": note}
 
     def _associate(self, note_id: int, entity: str, entity_id: int) -> Dict[str, Any]:
@@ -227,9 +228,8 @@ class Writes:
                     record[name] = {**record[name], **value}
                 else:
                     record[name] = value
-            latest = max((r["dateLastModified"] for e in self.state.store.records.values() for r in e), default=0)
-            record["dateLastModified"] = max(int(time.time() * 1000), latest + 1)
-            self.state._results.clear()  # cached query results are stale
+            record["dateLastModified"] = self.state.next_stamp()
+            self.state.changed(entity, record["id"], "UPDATED", sorted({*changes, "dateLastModified"}))
         with self.lock:
             self.updates.append({"entity": entity, "id": record["id"], "fields": changes})
         return {"changedEntityType": entity, "changedEntityId": record["id"], "changeType": "UPDATE"}

@@ -4,7 +4,9 @@
    and ``sense-emulator`` (SQLite file in ``demo-output/``);
 2. runs ``source-ats`` → ``destination-sense`` (preset ``bullhorn``) through the Airbyte protocol,
    showing progress, and prints a per-entity table read back from the Sense emulator;
-3. modifies a few Bullhorn records and syncs again incrementally, showing that only those were sent;
+3. modifies a few Bullhorn records and hard-deletes one placement, and syncs again through Bullhorn's
+   change events (source-ats's change-event mode), showing that only those were sent and that the
+   deleted placement is marked `is_deleted` in Sense;
 4. the round trip (``sense_demo/round_trip.py``): the Sense emulator dispatches write-backs about
    the synced records to a ``sense-writeback`` receiver, ``sense-writeback forward`` writes them
    into the Bullhorn emulator as notes and field updates, and a per-type table and one note are shown;
@@ -25,10 +27,10 @@ import requests
 
 from bullhorn_emulator.testing import start_emulator as start_bullhorn_emulator
 from destination_sense.mapping import build_mappings
+from sense_api.bullhorn import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 from sense_api.entities import ENTITIES
 from sense_demo.pipe import SyncResult, run_sync
 from sense_emulator.testing import start_emulator
-from source_ats.streams import STREAM_ENTITY as BULLHORN_ENTITIES  # stream → Bullhorn entity
 
 TOUCHED = {"Candidate": 5, "Placement": 3, "JobOrder": 2}
 
@@ -102,7 +104,7 @@ def main() -> int:
             "client_id": "emulator-client-id", "client_secret": "emulator-client-secret-0001",
             "refresh_token": refresh_token, "auth_base_url": f"{bullhorn_url}/oauth",
             "rest_login_url": f"{bullhorn_url}/rest-services", "start_date": "2015-01-01T00:00:00Z",
-            "num_workers": 1,
+            "num_workers": 1, "replication_method": {"method": "change_events", "subscription_id": "sense-demo"},
         }, indent=1))
         destination_config = out / "destination-config.json"
         destination_config.write_text(json.dumps({
@@ -114,7 +116,7 @@ def main() -> int:
         mappings = build_mappings("bullhorn")
         streams = list(BULLHORN_ENTITIES)
 
-        print("\n== Sync 1: full load, source-ats → destination-sense (preset bullhorn)")
+        print("\n== Sync 1: full load, source-ats → destination-sense (preset bullhorn); subscribes to Bullhorn's change events")
         first = run_sync(out / "sync-1", source_config, destination_config, catalog(streams), on_progress=progress)
         report(first)
         if not first.ok:
@@ -123,20 +125,34 @@ def main() -> int:
 
         print("\n== Modifying Bullhorn records: " + ", ".join(f"{n} {e}" for e, n in TOUCHED.items()))
         touched = 0
+        touched_placements: set = set()
         for entity, count in TOUCHED.items():
             answer = requests.post(f"{bullhorn_url}/_admin/touch", json={"entity": entity, "count": count}, timeout=30).json()
             touched += len(answer["ids"])
             print(f"   {entity}: ids {answer['ids']}")
+            if entity == "Placement":
+                touched_placements = set(answer["ids"])
+        placements = requests.get(f"{bullhorn_url}/_admin/records", params={"entity": "Placement"}, timeout=30).json()
+        deleted = next(r["id"] for r in placements["records"] if r["id"] not in touched_placements)
+        requests.post(f"{bullhorn_url}/_admin/delete", json={"entity": "Placement", "ids": [deleted], "hard": True},
+                      timeout=30).raise_for_status()
+        touched += 1
+        print(f"   Placement {deleted}: deleted for good (a hard delete: gone from every Bullhorn query)")
 
-        print("\n== Sync 2: incremental, from the state committed by sync 1")
+        print("\n== Sync 2: change events, from the state committed by sync 1")
         second = run_sync(out / "sync-2", source_config, destination_config, catalog(streams), state=first.next_state(), on_progress=progress)
         report(second)
         if not second.ok:
             return 1
         table(sense, bullhorn_url, mappings, before)
-        print(f"\n   Sync 2 read {second.records} records: the {touched} modified ones"
+        print(f"\n   Sync 2 read {second.records} records: the {touched} modified or deleted ones"
               + (" — only those were sent." if second.records == touched else f" (expected {touched})."))
         if second.records != touched:
+            return 1
+        stored = sense.admin.entity(mappings["placements"].collection, str(deleted))
+        print(f"   The hard-deleted placement in Sense: {json.dumps(stored)}")
+        if not stored or stored.get("is_deleted") is not True:
+            print("   FAILED: the deleted placement is not marked is_deleted")
             return 1
         from sense_demo.round_trip import round_trip
 

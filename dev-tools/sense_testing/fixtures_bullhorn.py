@@ -18,8 +18,8 @@ import pytest
 from bullhorn_emulator.testing import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, BullhornEmulator  # noqa: F401 (for the tests)
 from bullhorn_emulator.testing import start_emulator as start_bullhorn_emulator
 from console_scripts.finder import console_script
+from sense_api.bullhorn import STREAM_ENTITY, STREAM_ORDER  # noqa: F401  (re-exported for the tests)
 from sense_demo.pipe import connector_env
-from source_ats.streams import STREAM_ENTITY, STREAM_ORDER  # noqa: F401  (re-exported for the tests)
 
 EMULATOR_USERNAME = "api.user"
 EMULATOR_PASSWORD = "emulator-password-0001"

@@ -9,21 +9,23 @@ from typing import Dict, List, Optional
 
 import requests
 
+from sense_api.bullhorn import streams
+from sense_api.writebacks import COLLECTION_BY_ENTITY_TYPE
 from sense_testing.fixtures_bullhorn import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from sense_emulator.writeback_seed import EntityPool, Seeder
 from sense_testing.writeback_receiver import receiver_command
 
-#: Bullhorn entity → the destination-sense collection the Sense emulator's seeder picks from.
-COLLECTIONS = {"Candidate": "candidates", "CorporateUser": "internal-users", "JobOrder": "job-orders",
-               "Placement": "placements", "ClientContact": "client-contacts", "ClientCorporation": "companies",
-               "JobSubmission": "submissions"}
+WRITEBACK_COLLECTIONS = set(COLLECTION_BY_ENTITY_TYPE.values())
 
 
 def bullhorn_pool(emulator, limit: int = 20) -> EntityPool:
     """An ``EntityPool`` of the emulator's records (ids as Sense holds them after a sync: strings)."""
     pool = EntityPool.__new__(EntityPool)
     pool.by_collection = {}
-    for entity, name in COLLECTIONS.items():
+    for stream in streams():
+        if stream.collection not in WRITEBACK_COLLECTIONS:
+            continue  # leads: Sense sends no write-back about them
+        entity, name = stream.bullhorn_entity, stream.collection
         rows = requests.get(f"{emulator.base_url}/_admin/records", params={"entity": entity}, timeout=30).json()["records"]
         pool.by_collection[name] = [{"id": str(r["id"]), "first_name": f"First{r['id']}"} for r in rows[:limit]]
     return pool

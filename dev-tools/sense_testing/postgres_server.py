@@ -12,6 +12,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -54,11 +55,13 @@ def _run_as() -> Optional[str]:
 
 
 class PostgresServer:
-    def __init__(self, proc: subprocess.Popen, port: int, root: str, log_path: str):
+    def __init__(self, proc: subprocess.Popen, port: int, root: str, log_path: str, command=(), run_kwargs=None):
         self.proc = proc
         self.port = port
         self.root = root
         self.log_path = log_path
+        self._command = list(command)
+        self._run_kwargs = dict(run_kwargs or {})
         self.dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
     def database(self, name: str) -> str:
@@ -69,6 +72,19 @@ class PostgresServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def halt(self) -> None:
+        """Stop the server as an outage would (fast shutdown: sessions are cut), keeping its data."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(30)
+
+    def resume(self, startup_timeout: float = 30.0) -> None:
+        """Start the halted server again on the same port and data directory; returns once it accepts."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self._command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                         cwd=self.root, **self._run_kwargs)
+        _wait_ready(self, startup_timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -108,26 +124,29 @@ def start_postgres(startup_timeout: float = 60.0) -> PostgresServer:
         shutil.rmtree(root, ignore_errors=True)
         raise PostgresUnavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
     port = _free_port()
+    command = [os.path.join(bin_dir, "postgres"), "-D", data, "-p", str(port), "-k", sockets,
+               "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [os.path.join(bin_dir, "postgres"), "-D", data, "-p", str(port), "-k", sockets,
-             "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=root, **run_kwargs,
-        )
-    server = PostgresServer(proc, port, root, log_path)
+        proc = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=root, **run_kwargs)
+    server = PostgresServer(proc, port, root, log_path, command, run_kwargs)
+    _wait_ready(server, startup_timeout)
+    return server
+
+
+def _wait_ready(server: PostgresServer, startup_timeout: float) -> None:
     deadline = time.monotonic() + startup_timeout
     last_error = ""
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if server.proc.poll() is not None:
             break
         try:
             import psycopg
 
             with psycopg.connect(server.dsn, connect_timeout=2):
-                return server
+                return
         except Exception as exc:  # not ready yet
             last_error = str(exc)
             time.sleep(0.2)
-    log_text = Path(log_path).read_text(errors="replace")[-1000:]
+    log_text = Path(server.log_path).read_text(errors="replace")[-1000:]
     server.stop()
     raise PostgresUnavailable(f"postgres did not start: {last_error or 'exited'}; {log_text}")

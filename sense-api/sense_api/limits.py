@@ -4,8 +4,6 @@
 MAX_BATCH_RECORDS = 500
 #: Body size of one POST after gzip compression, in bytes ("under 256 kb after compression").
 MAX_BATCH_COMPRESSED_BYTES = 256_000
-#: JobOrder.description ``maxLength``; kept here for messages, enforced through the schema.
-MAX_JOB_ORDER_DESCRIPTION_CHARS = 1_500_000
 #: Resume upload limit (POST /v1/candidates/{id}/resume).
 MAX_RESUME_BYTES = 4 * 1024 * 1024
 #: File extensions accepted by the resume upload.

@@ -77,9 +77,11 @@ def test_storage_failure_answers_5xx_without_id_then_recovers(pg_receiver):
     assert failed.status_code == 503
     assert failed.json() == {"error": "unable to store, server issue: storage unavailable"}
     assert pg_receiver.metric("sense_writeback_rejected_total", reason="storage") == 1
-    assert pg_receiver.session.get(pg_receiver.base_url + "/healthz", timeout=30).status_code == 503
+    # liveness ignores the database (a restart would not help); readiness probes with a new connection
+    assert pg_receiver.session.get(pg_receiver.base_url + "/healthz", timeout=30).status_code == 200
     resent = pg_receiver.post(writeback("GENERIC_EVENT", "during-failure"))  # Sense re-delivers
     assert resent.status_code == 200
-    assert pg_receiver.session.get(pg_receiver.base_url + "/healthz", timeout=30).status_code == 200
+    assert pg_receiver.session.get(pg_receiver.base_url + "/readyz", timeout=30).json() == {
+        "ready": True, "storage": "postgres"}
     with open_store(pg_receiver.url, writer=False) as store:
         assert store.get("during-failure").receiver_id == resent.json()["id"]

@@ -324,3 +324,25 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(tmp_path):
     finally:
         proc.stop()
     assert stored(db, "in-flight").receiver_id == receiver_id
+
+
+def test_access_lines_keep_their_place_among_log_lines_up_to_shutdown(tmp_path):
+    """Two refused write-backs (each logs a warning), then SIGTERM at once: each access line comes
+    after its own request's warning, before the next one's, and before uvicorn's "Shutting down"."""
+    proc = start_receiver(db=str(tmp_path / "order.db"), tokens=[TOKEN])
+    try:
+        for sense_id in ("order-1", "order-2"):
+            assert proc.post(writeback("GENERIC_EVENT", sense_id, version="x")).status_code == 422
+        proc.terminate()
+        assert proc.proc.wait(30) == 0
+    finally:
+        proc.stop()
+    events = []
+    for line in proc.log().splitlines():
+        if " access " in line and '"POST /event" 422' in line:
+            events.append("access")
+        elif "refused: fields" in line:
+            events.append("warning")
+        elif "Shutting down" in line:
+            events.append("shutdown")
+    assert events == ["warning", "access", "warning", "access", "shutdown"], proc.log()

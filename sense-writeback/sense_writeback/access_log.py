@@ -5,11 +5,17 @@ line: UTC time, client address, method, path, status, duration in ms and, on the
 accepted auth mode (from ``scope["state"]``). Lines are buffered and written to stderr together at
 most ``interval`` seconds later (and on ``flush()`` at shutdown): a write-back costs no write
 syscall of its own, which matters at thousands of requests per second.
+
+Order: ``keep_order_with(handler)`` makes a logging handler that writes to the same stream flush the
+pending access lines before each record it emits, so an access line never appears after a log line
+written later (a warning of the next request, uvicorn's "Shutting down").
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+import threading
 import time
 from typing import List, Optional, TextIO
 
@@ -21,6 +27,7 @@ class AccessLog:
         self.stream = stream or sys.stderr
         self.interval = interval
         self._lines: List[str] = []
+        self._lock = threading.Lock()  # other threads' log records flush too
         self._scheduled = False
         self._second = -1
         self._stamp = ""
@@ -33,8 +40,10 @@ class AccessLog:
         return self._stamp
 
     def flush(self) -> None:
-        self._scheduled = False
-        if self._lines:
+        with self._lock:
+            self._scheduled = False
+            if not self._lines:
+                return
             lines, self._lines = self._lines, []
             try:
                 self.stream.write("".join(lines))
@@ -42,8 +51,17 @@ class AccessLog:
             except (OSError, ValueError):  # stderr gone at shutdown
                 pass
 
+    def keep_order_with(self, handler: logging.Handler) -> None:
+        """Flush the pending access lines before ``handler`` emits any record."""
+        handler.addFilter(self._flush_first)
+
+    def _flush_first(self, record: logging.LogRecord) -> bool:
+        self.flush()
+        return True
+
     def _record(self, line: str) -> None:
-        self._lines.append(line)
+        with self._lock:
+            self._lines.append(line)
         if not self._scheduled:
             self._scheduled = True
             try:

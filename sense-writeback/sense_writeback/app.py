@@ -9,7 +9,8 @@ for a resend), 401 ``{"error": "invalid token or session"}``, 4xx
 
 The event endpoint is a plain ASGI callable routed by Starlette (which also answers 404/405): it
 reads headers and query string straight from the ASGI scope, which keeps the per-request cost of
-the hot path low; ``/healthz`` and ``/metrics`` are ordinary Starlette endpoints.
+the hot path low; ``/healthz``, ``/readyz`` (readiness.py) and ``/metrics`` are ordinary Starlette
+endpoints.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from sense_writeback.auth import Authenticator
 from sense_writeback.body import BodyError, check_headers, parse_object, read_limited
 from sense_writeback.config import ReceiverConfig
 from sense_writeback.metrics import Metrics
+from sense_writeback.readiness import Readiness
 from sense_writeback.references import entity_references
 from sense_writeback.store import CONFLICT, DUPLICATE, Incoming, Store, body_hash, new_receiver_id
 from sense_writeback.validation import Policy, parse_created_date, validate
@@ -58,6 +60,7 @@ class Receiver:
         self.authenticator = authenticator
         self.metrics = metrics
         self.policy = Policy(unknown_type=config.unknown_type, newer_version=config.newer_version)
+        self.readiness = Readiness(store)
 
     def _answer(self, start: float, outcome: str, status: int, body: dict) -> Tuple[int, dict]:
         self.metrics.observe(outcome, time.perf_counter() - start)
@@ -135,9 +138,18 @@ class Receiver:
             timer.cancel()
 
     async def healthz(self, request: Request) -> Response:
-        if self.store.healthy:
+        """Liveness: the process serves (never the database's state, see readiness.py)."""
+        if self.readiness.live():
             return JSONResponse({"ok": True, "storage": self.store.kind})
-        return JSONResponse({"ok": False, "storage": self.store.kind, "error": "storage unavailable"}, status_code=503)
+        return JSONResponse({"ok": False, "storage": self.store.kind, "error": "the store's writer stopped"},
+                            status_code=503)
+
+    async def readyz(self, request: Request) -> Response:
+        """Readiness: storage reachable, migrated and writable (the store's probe)."""
+        problem = await self.readiness.problem()
+        if problem is None:
+            return JSONResponse({"ready": True, "storage": self.store.kind})
+        return JSONResponse({"ready": False, "storage": self.store.kind, "error": problem}, status_code=503)
 
     async def metrics_page(self, request: Request) -> Response:
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
@@ -189,8 +201,12 @@ def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticato
         Route(config.event_path, EventEndpoint(receiver), methods=["POST"]),
         Route("/writebacks", feed.endpoint, methods=["GET"]),
         Route("/healthz", receiver.healthz, methods=["GET"]),
+        Route("/readyz", receiver.readyz, methods=["GET"]),
         Route("/metrics", receiver.metrics_page, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    from sense_writeback.console.web import mount
+
+    console = mount(config.console, store, receiver.metrics)
+    app = Starlette(routes=routes + ([console] if console else []))
     app.state.receiver = receiver
     return AccessLog(app, enabled=config.access_log)

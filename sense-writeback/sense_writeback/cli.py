@@ -99,6 +99,8 @@ def serve(config: ReceiverConfig) -> int:
     metrics = Metrics()
     store.observe_commits(metrics.observe_commit)
     app = create_app(config, store, authenticator, metrics)
+    for handler in logging.getLogger().handlers:  # the access log's buffered lines keep their place
+        app.keep_order_with(handler)
     # start-up objects (schemas, compiled validators, libraries) never become garbage: freeze them,
     # and collect less often, so that thousands of short-lived requests per second do not pay for them
     gc.collect()

@@ -15,11 +15,13 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+from sense_writeback.console.settings import ConsoleSettings, ConsoleSettingsError, check_console, load_console
 from sense_writeback.tokens import MIN_TOKEN_LENGTH, TokenSet, parse_tokens
 from sense_writeback.validation import REJECT, STORE
 
 ENV_PREFIX = "SENSE_WRITEBACK_"
 TOKEN_MODES = ("query", "header")
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics", "/writebacks")
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 
 
@@ -63,6 +65,7 @@ class ReceiverConfig:
     access_log: bool = True
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)  # the operator console (console/settings.py)
 
     @property
     def storage(self) -> str:
@@ -78,6 +81,7 @@ class ReceiverConfig:
             "token_param": self.token_param, "oidc": bool(self.oidc.discovery_url),
             "unknown_type": self.unknown_type, "newer_version": self.newer_version,
             "feed": bool(self.read_tokens), "retention_days": self.retention_days,
+            "console": self.console.describe(),
         }
 
 
@@ -113,7 +117,7 @@ _FILE_ONLY = {"tokens_file", "database_url_file", "read_tokens_file"}
 def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Mapping[str, Any]) -> ReceiverConfig:
     """Merge the three sources and check the result."""
     config = ReceiverConfig()
-    known = set(_SCALARS) - {"tokens", "read_tokens", "database_url", "oidc"} | _FILE_ONLY | {"oidc"}
+    known = set(_SCALARS) - {"tokens", "read_tokens", "database_url", "oidc"} | _FILE_ONLY | {"oidc", "console"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
@@ -122,7 +126,7 @@ def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Ma
     if bad_oidc:
         raise ConfigError(f"unknown oidc config key(s): {', '.join(bad_oidc)}")
 
-    merged: Dict[str, Any] = {k: v for k, v in file_values.items() if k not in ("oidc",) and k not in _FILE_ONLY}
+    merged: Dict[str, Any] = {k: v for k, v in file_values.items() if k not in ("oidc", "console") and k not in _FILE_ONLY}
     for name in ("host", "port", "db", "event_path", "max_body_bytes", "unknown_type", "newer_version",
                  "token_param", "token_modes", "store_timeout", "max_batch", "log_level", "retention_days",
                  "retention_interval"):
@@ -148,6 +152,12 @@ def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Ma
     config.tokens = _tokens(file_values, env)
     config.read_tokens = _tokens(file_values, env, "READ_TOKENS", "read_tokens_file")
     config.database_url = _database_url(file_values, env, cli.get("database_url"))
+    try:
+        config.console = load_console(file_values.get("console"), env,
+                                      lambda name, key, values: _tokens(values, env, name, key))
+        check_console(config.console, config.tokens, config.read_tokens)
+    except ConsoleSettingsError as exc:
+        raise ConfigError(str(exc)) from None
     _check(config)
     return config
 
@@ -208,8 +218,8 @@ def _database_url(file_values: Mapping[str, Any], env: Mapping[str, str], cli_va
 
 
 def _check(config: ReceiverConfig) -> None:
-    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in ("/healthz", "/metrics", "/writebacks"):
-        raise ConfigError("event_path must be a fixed path starting with '/' (not /healthz, /metrics or /writebacks)")
+    if not config.event_path.startswith("/") or "{" in config.event_path or config.event_path in RESERVED_PATHS:
+        raise ConfigError("event_path must be a fixed path starting with '/' (not " + ", ".join(RESERVED_PATHS) + ")")
     for name in ("unknown_type", "newer_version"):
         if getattr(config, name) not in (STORE, REJECT):
             raise ConfigError(f"{name} must be '{STORE}' or '{REJECT}'")

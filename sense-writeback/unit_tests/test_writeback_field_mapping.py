@@ -1,17 +1,23 @@
-"""The inverse of the bullhorn preset: Sense field changes → Bullhorn update bodies."""
+"""Sense field changes → Bullhorn update bodies, by the Bullhorn correspondence (sense_api.bullhorn)."""
 from __future__ import annotations
 
 import pytest
 
-from sense_writeback.forward.field_mapping import Unmappable, bullhorn_changes, inverse_preset
-from destination_sense.mapping import load_preset
+from sense_api.bullhorn import streams
+from sense_writeback.forward.field_mapping import Unmappable, bullhorn_changes
+
+WRITABLE = ("address.", ".id")
 
 
-def test_every_preset_field_is_inverted_from_the_preset_itself():
-    preset = load_preset("bullhorn")
-    inverse = inverse_preset()
-    for stream in preset["streams"].values():
-        assert set(inverse[stream["entity"]]) == set(stream["fields"])
+@pytest.mark.parametrize("stream", streams(), ids=lambda s: s.stream)
+def test_every_writable_field_of_the_correspondence_maps_back(stream):
+    for name, pair in stream.fields.items():
+        if name == "id" or ("." in pair.path and not pair.path.startswith("address.") and not pair.path.endswith(".id")):
+            continue
+        value = {"epoch_ms": "2024-01-02T03:04:05Z", "epoch_ms_date": "2024-01-02", "split": ["a", "b"],
+                 "public_flag": True}.get(pair.conversion, "7")
+        body = bullhorn_changes(stream.collection, [{"name": name, "value": value}])
+        assert body, (stream.stream, name)
 
 
 def test_plain_composite_association_and_converted_fields():
@@ -22,10 +28,14 @@ def test_plain_composite_association_and_converted_fields():
     ])
     assert body == {"mobile": "+1-555", "address": {"city": "Lyon", "zip": "69001"}, "owner": {"id": 1001},
                     "dateOfBirth": 634003200000, "skillSet": "Java,SQL"}
+    assert bullhorn_changes("job-orders", [{"name": "is_public", "value": True}, {"name": "date_start", "value": "2024-01-02T00:00:01Z"}]) == {
+        "isPublic": 1, "startDate": 1704153601000}
+    assert bullhorn_changes("certifications", [{"name": "name", "value": "RN"}]) == {"name": "RN"}  # the first of two paths
 
 
 @pytest.mark.parametrize("change, reason", [
     ({"name": "date_available", "value": "2026-01-15"}, "maps no Bullhorn field"),
+    ({"name": "date_of_birth", "value": [1]}, "expected a date"),
     ({"name": "id", "value": "3"}, "cannot be changed"),
     ({"name": "date_of_birth", "value": "soon"}, "not an ISO 8601 date"),
     ({"name": "internal_user_id", "value": "wb-u1"}, "not a Bullhorn id"),

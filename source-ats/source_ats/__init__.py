@@ -1,7 +1,8 @@
 """source-ats: a declarative Airbyte source for the Bullhorn REST API.
 
-``SourceAts`` is loaded on first use, so ``source_ats.streams`` (the stream table the destination's
-preset tests read) does not import the Airbyte CDK.
+``SourceAts`` is loaded on first use, so importing the package does not import the Airbyte CDK. The
+streams' Bullhorn entities and Sense collections are the Bullhorn correspondence's (``sense_api.bullhorn``);
+a test holds this source's manifest to it.
 """
 
 __all__ = ["SourceAts"]

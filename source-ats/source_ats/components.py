@@ -13,6 +13,10 @@ puts the session key on requests and renews the session when the API answers 401
 (the manifest's error handler then retries the request with the new session). `BullhornRequester` takes its
 `url_base` from the session's `restUrl`.
 
+Change-event mode (`BullhornChangeEventRetriever`, `ChangeEventFeed`) reads the entity streams through
+Bullhorn's event subscription: its destructive reads, re-gets by requestId and a checkpoint per stream
+have no declarative counterpart (see docs/source-ats.md, "Change events").
+
 Two components exist for throughput only (see docs/source-ats.md, "Throughput"):
 `BullhornRecordExtractor` replaces the CDK's DpathExtractor, whose `dpath.get` walks every leaf of
 the response to find one top-level key; `BullhornOffsetIncrement` evaluates the configured page size
@@ -420,6 +424,13 @@ class BullhornBackoffStrategy:
         return min(float(2 ** max(attempt_count, 1)), self.max_seconds)
 
 
+class _Put:
+    """`http_method: PUT` (Bullhorn subscribes with PUT; the CDK's HttpMethod has no PUT, and its HTTP
+    client only reads the method's `value`)."""
+
+    value = "PUT"
+
+
 @dataclass
 class BullhornRequester(HttpRequester):
     """HttpRequester whose url_base is the `restUrl` of the current Bullhorn REST session."""
@@ -435,7 +446,12 @@ class BullhornRequester(HttpRequester):
                 request_headers=dict(self.request_headers or {}),
                 parameters=parameters,
             )
+        put = self.http_method == "PUT"
+        if put:
+            self.http_method = "GET"
         super().__post_init__(parameters)
+        if put:
+            self._http_method = _Put  # type: ignore[assignment]
 
     def get_url_base(
         self,
@@ -538,3 +554,307 @@ class BullhornPicklistExtractor(RecordExtractor):
                 if isinstance(option, dict)
             ]
             yield {"entity": entity, "field_name": field.get("name"), "label": field.get("label"), "values": values}
+
+
+# --------------------------------------------------------------------------- change events
+#: The Airbyte CDC column of a deleted record (set: the destination marks the entity `is_deleted`).
+CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
+#: Where a stream's state keeps its change-event checkpoint, next to its `dateLastModified`.
+CHECKPOINT_KEY = "change_events"
+#: The entities the subscription covers: one subscription for all ten streams.
+SUBSCRIBED_ENTITIES = ("CorporateUser", "Candidate", "ClientContact", "ClientCorporation", "JobOrder",
+                       "JobSubmission", "Placement", "Lead", "CandidateCertification", "Appointment")
+#: Most ids one fetch asks for (Bullhorn's query `count` maximum).
+MAX_IDS_PER_CALL = 500
+#: A window read when the subscription is lost starts this long before the last read of events
+#: (covers a clock difference between this machine and Bullhorn).
+FALLBACK_MARGIN_MS = 5 * 60 * 1000
+
+
+class SubscriptionUnusable(Exception):
+    """The checkpoint cannot be continued from the subscription: read a dateLastModified window instead."""
+
+
+class ChangeEventFeed:
+    """One Bullhorn event subscription as one sync sees it, shared by the ten entity streams.
+
+    Bullhorn's read is destructive: `GET event/subscription/{id}?maxEvents=N` hands out queued events
+    once, numbered by a `requestId`; only `…&requestId=R` gets batch R again, while Bullhorn retains it.
+    So the feed reads the new batches once per sync (the first stream to ask triggers it) and keeps
+    them; a stream whose checkpoint (the last request id it fully emitted) is older than the batches
+    read now re-gets the ones in between by request id (a sync that died after reading them).
+    Calls: one read per `max_events` events (at least one), `lastRequestId` when the first read is
+    empty, plus a re-get per batch a stream is missing.
+    """
+
+    def __init__(self, subscription_id: str, max_events: int, max_reads: int, event_get: Any, event_put: Any):
+        self.subscription_id = subscription_id
+        self.max_events = max_events
+        self.max_reads = max_reads
+        self._get = event_get
+        self._put = event_put
+        self._lock = threading.Lock()
+        self._prepared = False
+        self.lost: Optional[str] = None  # why the subscription could not be continued (it was created again)
+        self.start_request_id = 0  # the last request id read before this sync
+        self.batches: Dict[int, List[Mapping[str, Any]]] = {}
+        self.read_at = 0  # when this sync read the new events (epoch ms): changes after it are in later batches
+
+    @property
+    def path(self) -> str:
+        return f"event/subscription/{self.subscription_id}"
+
+    @property
+    def last_request_id(self) -> int:
+        """The last request id read by this sync (or before it): a complete stream's new checkpoint."""
+        return max(self.batches, default=self.start_request_id)
+
+    def prepare(self) -> None:
+        """Read the new events once (creating the subscription when it does not exist)."""
+        with self._lock:
+            if self._prepared:
+                return
+            self.read_at = int(time.time() * 1000)
+            response = self._send(self._get, self.path, {"maxEvents": self.max_events})
+            if response.status_code == 404:
+                self.lost = f"subscription {self.subscription_id!r} does not exist (first run, expired or deleted)"
+                self._subscribe()
+            else:
+                body = _json(response)
+                if body.get("requestId") is None:
+                    last = self._send(self._get, f"{self.path}/lastRequestId", {})
+                    if last.status_code == 404:
+                        self.lost = f"subscription {self.subscription_id!r} disappeared"
+                        self._subscribe()
+                    else:
+                        self.start_request_id = int(_json(last).get("result") or 0)
+                else:
+                    self.start_request_id = int(body["requestId"]) - 1
+                    self._keep(body)
+                    reads = 1
+                    while len(body.get("events") or []) >= self.max_events and reads < self.max_reads:
+                        body = _json(self._send(self._get, self.path, {"maxEvents": self.max_events}))
+                        reads += 1
+                        if body.get("requestId") is None:
+                            break
+                        self._keep(body)
+            self._prepared = True
+            events = sum(len(b) for b in self.batches.values())
+            logger.info(f"Change events: subscription {self.subscription_id!r}, {events} new event(s) in "
+                        f"{len(self.batches)} batch(es) after request id {self.start_request_id}.")
+
+    def events_after(self, request_id: int) -> List[Mapping[str, Any]]:
+        """Every event of the batches after `request_id`, in order, re-getting missing batches."""
+        self.prepare()
+        if self.lost:
+            raise SubscriptionUnusable(self.lost)
+        if request_id > self.start_request_id:
+            raise SubscriptionUnusable(f"the checkpoint's request id {request_id} is beyond the subscription's "
+                                       f"last one ({self.start_request_id}): it was created again")
+        missing = range(request_id + 1, self.start_request_id + 1)
+        if len(missing) > self.max_reads:
+            raise SubscriptionUnusable(f"{len(missing)} batches to re-get (more than {self.max_reads})")
+        with self._lock:
+            for rid in missing:
+                if rid in self.batches:
+                    continue
+                response = self._send(self._get, self.path, {"maxEvents": self.max_events, "requestId": rid})
+                if response.status_code == 404:
+                    raise SubscriptionUnusable(f"batch {rid} is no longer retained by Bullhorn")
+                self._keep(_json(response), rid)
+            return [e for rid in sorted(self.batches) if rid > request_id for e in self.batches[rid]]
+
+    def _subscribe(self) -> None:
+        answer = self._send(self._put, self.path, {"type": "entity", "names": ",".join(SUBSCRIBED_ENTITIES),
+                                                   "eventTypes": "INSERTED,UPDATED,DELETED"})
+        if answer.status_code != 200:
+            raise _transient_error(f"Bullhorn refused the event subscription {self.subscription_id!r} "
+                                   f"(HTTP {answer.status_code}).")
+        self.start_request_id = int(_json(answer).get("lastRequestId") or 0)
+        logger.info(f"Change events: subscribed {self.subscription_id!r} to the ten entities.")
+
+    def _keep(self, body: Mapping[str, Any], request_id: Optional[int] = None) -> None:
+        rid = int(body.get("requestId") if body.get("requestId") is not None else request_id or 0)
+        self.batches[rid] = [e for e in body.get("events") or [] if isinstance(e, dict)]
+
+    @staticmethod
+    def _send(requester: Any, path: str, params: Mapping[str, Any]) -> requests.Response:
+        response = requester.send_request(path=path, request_params=dict(params))
+        if response is None:
+            raise _transient_error(f"Bullhorn gave no answer to {path.split('/')[0]}/… calls.")
+        return response
+
+
+def _json(response: requests.Response) -> Dict[str, Any]:
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+    except orjson.JSONDecodeError:
+        raise _transient_error(f"Bullhorn answered HTTP {response.status_code} with a body that is not JSON.")
+    if not isinstance(body, dict):
+        raise _transient_error(f"Bullhorn answered HTTP {response.status_code} with JSON that is not an object.")
+    return body
+
+
+_FEEDS: Dict[Tuple[str, str], ChangeEventFeed] = {}
+_FEEDS_LOCK = threading.Lock()
+
+
+def feed_for(key: Tuple[str, str], make: Any) -> ChangeEventFeed:
+    """The process's feed of one subscription (one read is one process, as Airbyte runs connectors)."""
+    with _FEEDS_LOCK:
+        feed = _FEEDS.get(key)
+        if feed is None:
+            feed = _FEEDS[key] = make()
+        return feed
+
+
+def latest_events(events: Iterable[Mapping[str, Any]], entity: str) -> Dict[int, Mapping[str, Any]]:
+    """The last event of each changed id of `entity` (an id inserted, updated then deleted is deleted)."""
+    last: Dict[int, Mapping[str, Any]] = {}
+    for event in events:
+        if event.get("entityName") == entity and isinstance(event.get("entityId"), int):
+            last.pop(event["entityId"], None)
+            last[event["entityId"]] = event
+    return last
+
+
+def deleted_record(record_id: int, at_ms: int) -> Dict[str, Any]:
+    """The record of a deleted entity: its id, the deletion time as `dateLastModified` and `_ab_cdc_deleted_at`."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at_ms / 1000)) + f".{at_ms % 1000:03d}Z"
+    return {"id": record_id, "dateLastModified": at_ms, CDC_DELETED_FIELD: stamp}
+
+
+@dataclass
+class BullhornChangeEventRetriever:
+    """The entity streams' retriever in change-event mode (`replication_method.method: change_events`).
+
+    A stream whose state holds a checkpoint of the subscription (`change_events.request_id`) reads the
+    events after it from the shared `ChangeEventFeed`, fetches the changed records `MAX_IDS_PER_CALL` ids
+    per call (`POST query/{Entity}` with `id IN (…)`), and emits a deleted record for every id whose
+    last event is DELETED or that no longer exists. Without a usable checkpoint (first run, subscription
+    expired or re-created, batch no longer retained) it makes sure the subscription exists, then reads
+    a dateLastModified window from the stream's cursor, and says so in the log. Either way the stream's
+    state gets the new checkpoint when the stream has emitted everything (its partition closes).
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    query_requester: Any
+    event_requester: Any
+    subscribe_requester: Any
+    subscription_id: str = "airbyte-source-ats"
+    max_events: Union[int, str] = 500
+    max_reads: Union[int, str] = 100
+    page_size: Union[int, str] = 500
+    name: str = ""
+    cursor: Any = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.entity = str(parameters["entity"])
+        self.fields = str(parameters["fields"])
+        self._subscription = _eval(str(self.subscription_id), self.config, parameters, "airbyte-source-ats")
+        self._max_events = int(_eval(str(self.max_events), self.config, parameters, "500"))
+        self._max_reads = int(_eval(str(self.max_reads), self.config, parameters, "100"))
+        self._page_size = int(_eval(str(self.page_size), self.config, parameters, "500"))
+
+    # The CDK's Retriever interface (state lives in the stream's cursor).
+    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
+        yield None
+
+    @property
+    def state(self) -> StreamState:
+        return {}
+
+    @state.setter
+    def state(self, value: StreamState) -> None:
+        pass
+
+    def feed(self) -> ChangeEventFeed:
+        return feed_for((self._subscription, str(self.config.get("rest_login_url") or "")), lambda: ChangeEventFeed(
+            self._subscription, self._max_events, self._max_reads, self.event_requester, self.subscribe_requester))
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Mapping[str, Any]]:
+        feed = self.feed()
+        feed.prepare()  # before any window read: the subscription must exist before the window is read
+        checkpoint = self._checkpoint()
+        try:
+            if checkpoint is None:
+                raise SubscriptionUnusable("no checkpoint in the stream's state")
+            events = feed.events_after(int(checkpoint["request_id"]))
+        except SubscriptionUnusable as why:
+            since = int(str((stream_slice or {}).get("start_time") or 0)) if stream_slice else 0
+            previous = self._cursor_legacy().get(CHECKPOINT_KEY)
+            if isinstance(previous, dict) and isinstance(previous.get("read_at"), int):
+                # Records fetched after that read may be newer than changes still queued then.
+                since = min(since, previous["read_at"] - FALLBACK_MARGIN_MS)
+            logger.warning(f"Change events: {self.name}: {why}; reading the dateLastModified window from "
+                           f"{since} (epoch ms) instead.")
+            yield from self._window(since)
+            self._set_checkpoint(feed.start_request_id)
+            return
+        yield from self._changes(events)
+        self._set_checkpoint(feed.last_request_id)
+
+    def _changes(self, events: List[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+        last = latest_events(events, self.entity)
+        deleted = {i: e for i, e in last.items() if e.get("entityEventType") == "DELETED"}
+        wanted = [i for i in last if i not in deleted]
+        for record_id, event in deleted.items():
+            yield deleted_record(record_id, int(event.get("eventTimestamp") or 0))
+        calls = 0
+        for start in range(0, len(wanted), MAX_IDS_PER_CALL):
+            chunk = wanted[start:start + MAX_IDS_PER_CALL]
+            found = set()
+            for record in self._query(f"id IN ({','.join(str(i) for i in chunk)})", len(chunk)):
+                found.add(record.get("id"))
+                yield record
+            calls += 1
+            for record_id in chunk:
+                if record_id not in found:  # deleted after its last event was queued
+                    yield deleted_record(record_id, int(last[record_id].get("eventTimestamp") or 0))
+        if last:
+            logger.info(f"Change events: {self.name}: {len(last)} changed id(s), {len(deleted)} deleted, "
+                        f"{len(wanted)} fetched in {calls} call(s).")
+
+    def _window(self, since: int) -> Iterable[Mapping[str, Any]]:
+        """Every record with dateLastModified >= `since`, keyset-paged on (dateLastModified, id)."""
+        where = f"dateLastModified>={since}"
+        while True:
+            page = list(self._query(where, self._page_size, order_by="dateLastModified,id"))
+            yield from page
+            if len(page) < self._page_size:
+                return
+            tail = page[-1]
+            where = (f"dateLastModified>{tail['dateLastModified']} OR "
+                     f"(dateLastModified={tail['dateLastModified']} AND id>{tail['id']})")
+
+    def _query(self, where: str, count: int, order_by: str = "id") -> List[Mapping[str, Any]]:
+        response = self.query_requester.send_request(
+            path=f"query/{self.entity}", request_params={"fields": self.fields, "count": count, "start": 0,
+                                                         "orderBy": order_by},
+            request_body_json={"where": where})
+        if response is None:
+            raise _transient_error(f"Bullhorn gave no answer to query/{self.entity}.")
+        data = _json(response).get("data")
+        return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+
+    def _cursor_legacy(self) -> Dict[str, Any]:
+        """The stream state the CDK's cursor re-emits with its `dateLastModified` (keys it does not own are kept)."""
+        concurrent = getattr(self.cursor, "_concurrent_state", None)
+        if not isinstance(concurrent, dict):
+            raise RuntimeError("source-ats: the CDK's cursor no longer keeps a `legacy` state; change events need it")
+        legacy = concurrent.get("legacy")
+        if not isinstance(legacy, dict):
+            legacy = concurrent["legacy"] = {}
+        return legacy
+
+    def _checkpoint(self) -> Optional[Mapping[str, Any]]:
+        checkpoint = self._cursor_legacy().get(CHECKPOINT_KEY)
+        if isinstance(checkpoint, dict) and checkpoint.get("subscription_id") == self._subscription \
+                and isinstance(checkpoint.get("request_id"), int):
+            return checkpoint
+        return None
+
+    def _set_checkpoint(self, request_id: int) -> None:
+        self._cursor_legacy()[CHECKPOINT_KEY] = {"subscription_id": self._subscription, "request_id": request_id,
+                                                 "read_at": self.feed().read_at}

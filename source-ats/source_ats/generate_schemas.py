@@ -2,7 +2,7 @@
 
 The manifest's inline ``schemas:`` are the one source (the declarative framework and the
 Connector Builder read them there); the JSON files are generated copies for tools that read a
-stream's schema without parsing the manifest (scripts/generate_presets.py, the preset tests).
+stream's schema without parsing the manifest (the preset and correspondence tests).
 
 Usage: python -m source_ats.generate_schemas
 """

@@ -1,11 +1,10 @@
-"""What imports what: the stream table does without the CDK (the receiver's forwarder and the destination's
-tests read it); the source class is still reachable from the package."""
+"""What imports what: the package itself does without the CDK; the source class is still reachable from it."""
 from sense_testing.imports import imports_cdk, modules_after
 
 
-def test_the_stream_table_does_not_import_the_cdk():
-    loaded = modules_after("import source_ats.streams")
-    assert "source_ats.streams" in loaded
+def test_the_package_does_not_import_the_cdk():
+    loaded = modules_after("import source_ats")
+    assert "source_ats" in loaded
     assert not imports_cdk(loaded)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sense_api import bullhorn
 from sense_testing.spec_layout import layout_problems
 
 CONNECTOR = Path(__file__).resolve().parents[1]
@@ -22,18 +23,27 @@ def _resolved(stream):
     return stream
 
 
-STREAMS = {_resolved(s)["name"]: _resolved(s) for s in MANIFEST["streams"]}
+def _branches():
+    """The stream list in each update method: {"date_last_modified": [...], "change_events": [...]}."""
+    out = {"date_last_modified": [], "change_events": []}
+    for entry in MANIFEST["streams"]:
+        if entry.get("type") == "ConditionalStreams":
+            method = "change_events" if entry["condition"].startswith("{{ (config") else "date_last_modified"
+            out[method].extend(entry["streams"])
+        else:
+            for streams in out.values():
+                streams.append(_resolved(entry))
+    return out
 
-EXPECTED_ORDER = [
-    "corporate_users", "candidates", "client_contacts", "client_corporations", "job_orders",
-    "job_submissions", "placements", "leads", "candidate_certifications", "appointments",
-]
-ENTITIES = {
-    "corporate_users": "CorporateUser", "candidates": "Candidate", "client_contacts": "ClientContact",
-    "client_corporations": "ClientCorporation", "job_orders": "JobOrder", "job_submissions": "JobSubmission",
-    "placements": "Placement", "leads": "Lead", "candidate_certifications": "CandidateCertification",
-    "appointments": "Appointment",
-}
+
+BRANCHES = _branches()
+STREAMS = {s["name"]: s for s in BRANCHES["date_last_modified"]}
+CHANGE_EVENT_STREAMS = {s["name"]: s for s in BRANCHES["change_events"]}
+
+# The Bullhorn correspondence (sense_api.bullhorn) names the streams, their order and their Bullhorn entities;
+# the manifest cannot import it (the image is manifest-only), so these tests hold the manifest to it.
+EXPECTED_ORDER = list(bullhorn.STREAM_ORDER)
+ENTITIES = bullhorn.STREAM_ENTITY
 # Custom-field ranges from Bullhorn's entity reference: (customText, customTextBlock, customDate, customFloat, customInt).
 CUSTOM_RANGES = {
     "corporate_users": (20, 0, 3, 3, 3), "candidates": (40, 10, 13, 23, 23), "client_contacts": (20, 5, 3, 3, 3),
@@ -60,7 +70,45 @@ def _schema(name):
 def test_streams_in_sense_dependency_order():
     # picklists first (destination-sense sends possible values before the records using them),
     # the entities in Sense's order, the candidates' files last.
-    assert list(STREAMS) == ["picklist_options"] + EXPECTED_ORDER + ["candidate_files"]
+    assert list(STREAMS) == [bullhorn.PICKLIST_STREAM] + EXPECTED_ORDER + [bullhorn.FILES_STREAM]
+
+
+@pytest.mark.parametrize("pair", bullhorn.streams(), ids=lambda p: p.stream)
+def test_every_bullhorn_path_of_the_correspondence_is_read_by_the_manifest(pair):
+    properties = _schema(pair.stream)["properties"]
+    for field in pair.fields.values():
+        for path in field.bullhorn:
+            head, _, sub = path.partition(".")
+            assert head in properties, (pair.stream, field.sense, path)
+            if sub:
+                assert sub in properties[head].get("properties", {}), (pair.stream, field.sense, path)
+
+
+def test_the_files_stream_reads_the_entity_and_fields_of_the_correspondence():
+    stream = STREAMS[bullhorn.FILES_STREAM]
+    assert stream["retriever"]["requester"]["path"].startswith(f"entity/{bullhorn.document()['files']['bullhorn_entity']}/")
+    properties = _schema(bullhorn.FILES_STREAM)["properties"]
+    for field in bullhorn.file_fields().values():
+        head, _, sub = field.path.partition(".")
+        assert head in properties and (not sub or sub in properties[head]["properties"]), field
+
+
+def test_change_event_mode_has_the_same_streams_on_the_change_event_retriever():
+    assert list(CHANGE_EVENT_STREAMS) == list(STREAMS)
+    conditions = [e["condition"] for e in MANIFEST["streams"] if e.get("type") == "ConditionalStreams"]
+    assert conditions == ["{{ not ((config.get('replication_method') or {}).get('method') == 'change_events') }}",
+                          "{{ (config.get('replication_method') or {}).get('method') == 'change_events' }}"]
+    for name in EXPECTED_ORDER:
+        stream = CHANGE_EVENT_STREAMS[name]
+        assert stream["$ref"] == "#/definitions/change_event_stream"
+        assert stream["$parameters"] == STREAMS[name]["$parameters"]
+        assert stream["schema_loader"] == [STREAMS[name]["schema_loader"], {"$ref": "#/definitions/cdc_schema_loader"}]
+    definition = MANIFEST["definitions"]["change_event_stream"]
+    assert definition["retriever"]["class_name"].endswith(".BullhornChangeEventRetriever")
+    assert definition["incremental_sync"]["cursor_field"] == "dateLastModified" and "step" not in definition["incremental_sync"]
+    cdc = MANIFEST["definitions"]["cdc_schema_loader"]["schema"]["properties"]
+    assert cdc == {"_ab_cdc_deleted_at": {"type": ["null", "string"], "format": "date-time",
+                                          "description": cdc["_ab_cdc_deleted_at"]["description"]}}
 
 
 @pytest.mark.parametrize("name", EXPECTED_ORDER)
@@ -193,19 +241,17 @@ def test_metadata_declares_file_transfer():
 
 
 def test_picklist_options_cover_exactly_the_picklists_sense_has_slots_for():
-    """Each partition lists the picklist fields of one entity that the bullhorn preset maps onto Sense."""
+    """Each partition lists the picklist fields of one entity that the Bullhorn correspondence pairs with Sense."""
     from bullhorn_emulator.data import ENTITY_FIELDS
     from bullhorn_emulator.picklists import PICKLIST_KINDS
-    from destination_sense.mapping import build_mappings, load_preset
-    from destination_sense.possible_values import PresetTranslator
 
     stream = STREAMS["picklist_options"]
     partitions = stream["retriever"]["partition_router"]["values"]
     listed = {(p.split(":")[0], f) for p in partitions for f in p.split(":")[1].split(",")}
-    translator = PresetTranslator("bullhorn", load_preset("bullhorn")["possible_values"]["entities"], build_mappings("bullhorn"))
+    mapped = {(pair.bullhorn_entity, path) for pair in bullhorn.streams() for f in pair.fields.values() for path in f.bullhorn}
     expected = {
         (entity, name) for entity, spec in ENTITY_FIELDS.items() for name, kind in spec
-        if kind in PICKLIST_KINDS and translator(entity, name)[1] is None
+        if kind in PICKLIST_KINDS and (entity, name) in mapped
     }
     assert listed == expected
     assert stream["primary_key"] == [["entity"], ["field_name"]]

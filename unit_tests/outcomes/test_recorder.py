@@ -1,16 +1,17 @@
 """SyncOutcomes: rejected lines as received, results, the durable flush before a STATE, the report."""
 import gzip
 import json
+import re
 from datetime import datetime, timezone
 
 import orjson
 import pytest
 
 from destination_sense.outcomes.guard import RejectedShareExceeded
-from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id, no_outcomes, run_directory
+from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id, no_outcomes, run_directory, stream_folder
 from destination_sense.outcomes.settings import OutcomeSettings, StorageSettings
 from destination_sense.outcomes.storage import LocalStore, RetryingStore
-from destination_sense.retry import RetryPolicy
+from destination_sense.send.retry import RetryPolicy
 
 START = datetime(2026, 12, 8, 10, 0, 0, tzinfo=timezone.utc)
 CANDIDATES = (None, "candidates")
@@ -45,7 +46,7 @@ def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_pat
     line = orjson.dumps({"type": "RECORD", "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}})
     received[CANDIDATES] = 2
     outcomes.rejected("candidates", CANDIDATES, 2, None, [("id", "is required")], raw_line=line)
-    outcomes.rejected("candidates", CANDIDATES, 3, "9", [(None, "no entity")], sent_json=b'{"first_name":"y"}')
+    outcomes.rejected("candidates", CANDIDATES, 3, "9", [(None, "no entity")])  # a side-stream record Sense refused: no line
     outcomes.rejected("candidates", CANDIDATES, 4, None, [(None, "not JSON")], raw_line=b'{"type":"RECORD","record":{"stream":"candidates","data":{"a":NaN}}}')
     assert not (run / "rejected").exists(), "parts are stored when full or before a STATE, not per line"
     outcomes.before_state()
@@ -53,7 +54,7 @@ def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_pat
     assert lines[0] == {"stream": "candidates", "namespace": None, "position": 2, "id": None, "entity": "candidates",
                         "reasons": [{"field": "id", "problem": "is required"}], "rejected_at": "2026-12-08T10:00:00Z",
                         "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}}
-    assert lines[1]["record_sent"] == {"first_name": "y"} and lines[1]["id"] == "9"
+    assert lines[1]["id"] == "9" and not {"record", "raw_line", "raw_line_base64"} & set(lines[1])
     assert lines[2]["raw_line"].endswith('{"a":NaN}}}')
 
 
@@ -105,3 +106,10 @@ def test_the_running_report_is_refreshed_at_a_state_at_most_once_a_minute(tmp_pa
     outcomes.before_state()
     refreshed = json.loads(report.read_text())
     assert refreshed["status"] == "running" and refreshed["streams"]["candidates"]["sent"] == 5 and refreshed["ended_at"] is None
+
+
+def test_stream_folders_are_plain_key_characters_and_never_shared():
+    assert stream_folder("candidates") == "candidates" and stream_folder("hr.job_orders") == "hr.job_orders"
+    odd = [stream_folder(label) for label in ("a b", "a/b", "a_b", "..", "Käse")]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", folder) for folder in odd) and len(set(odd)) == 5
+    assert odd[0].startswith("a_b-") and odd[2] == "a_b"

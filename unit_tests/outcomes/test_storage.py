@@ -5,7 +5,7 @@ import os
 import pytest
 
 from destination_sense.outcomes.storage import LocalStore, RetryingStore, StorageError, _Retryable, probe
-from destination_sense.retry import RetryPolicy
+from destination_sense.send.retry import RetryPolicy
 
 
 def test_local_store_puts_whole_files_and_deletes_them(tmp_path):

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from sense_writeback.forward.bullhorn_types import bullhorn_entity
+from sense_api.bullhorn import bullhorn_entity_for_type
 
 PERSON_ORDER = ("Candidate", "ClientContact", "Lead", "CorporateUser")
 NOTE_ENTITY_TARGETS = ("Candidate", "ClientContact", "CorporateUser", "JobOrder", "Placement", "JobSubmission",
@@ -126,7 +126,7 @@ def plan_note(doc: Dict[str, Any], action: str, default_commenting_person: Optio
     targets: List[Tuple[str, int]] = []
     skipped: List[str] = []
     for sense_type, entity_id in _references(data):
-        entity = bullhorn_entity(sense_type)
+        entity = bullhorn_entity_for_type(sense_type)
         if entity is None:
             skipped.append(f"{sense_type} {entity_id}: no Bullhorn entity")
         elif not entity_id.isdigit():

@@ -22,8 +22,8 @@ import time
 import uuid
 from typing import Any, Dict, Optional, Tuple
 
+from sense_api.bullhorn import stream_for_type
 from sense_writeback.forward.bullhorn_client import BullhornClient, Permanent, Unreachable
-from sense_writeback.forward.bullhorn_types import bullhorn_entity, collection
 from sense_writeback.forward.field_mapping import Unmappable, bullhorn_changes
 from sense_writeback.forward.ledger import Ledger
 from sense_writeback.forward.note_content import NoPerson, external_id, plan_note
@@ -145,13 +145,14 @@ class Forwarder:
     def _update(self, data: Dict[str, Any]):
         entity = data.get("entity") if isinstance(data.get("entity"), dict) else {}
         sense_type = entity.get("type") or data.get("entity_type")
-        name, target_collection = bullhorn_entity(str(sense_type)), collection(str(sense_type))
+        target = stream_for_type(str(sense_type))
         entity_id = str(entity.get("id", ""))
-        if name is None:
+        if target is None:
             raise Parked(f"entity type {sense_type!r} has no Bullhorn entity")
         if not entity_id.isdigit():
             raise Parked(f"{sense_type} {entity_id!r} is not a Bullhorn id")
-        body = bullhorn_changes(target_collection, data.get("fields") or [])
+        name = target.bullhorn_entity
+        body = bullhorn_changes(target.collection, data.get("fields") or [])
         if not body:
             raise Parked("no field changes")
         self.client.call("POST", f"entity/{name}/{entity_id}", body)

@@ -82,6 +82,11 @@ class Store:
             self._committer.observer = observer
 
     @property
+    def writer_alive(self) -> bool:
+        """The writer thread runs (it survives storage errors; only a bug ends it)."""
+        return self._committer is not None and self._committer.alive
+
+    @property
     def healthy(self) -> bool:
         return self._committer is not None and self._committer.alive and self._committer.last_error is None
 
