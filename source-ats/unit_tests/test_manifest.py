@@ -201,7 +201,7 @@ def test_spec_groups_the_settings_as_airbyte_forms_do():
     members = {g["id"]: [n for n, p in sorted(props.items(), key=lambda kv: kv[1]["order"]) if p["group"] == g["id"]] for g in spec["groups"]}
     assert members == {
         "authentication": ["client_id", "client_secret", "refresh_token", "username", "password", "redirect_uri"],
-        "replication": ["start_date"],
+        "replication": ["start_date", "replication_method"],
         "data_centre": ["auth_base_url", "rest_login_url"],
         "reading": ["page_size", "window_size_days", "max_calls_per_minute", "num_workers"],
     }
