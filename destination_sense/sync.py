@@ -16,7 +16,7 @@ per sync): the console script (``destination_sense.cli``) calls ``write_lines``.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, Optional
 
 from destination_sense import __version__
 from destination_sense.catalog import routes_from_catalog, stream_label
@@ -76,7 +76,7 @@ def write_lines(
         for key, route in routes.items():
             ledger.open_stream(key, route.entity.collection)
         outcomes = build_outcomes(parsed, [stream_label(key) for key in [*routes, *side_routes.streams]], output)
-        ledger.add_observer(OutcomesObserver(outcomes, ledger))
+        ledger.add_observer(OutcomesObserver(outcomes, ledger, [key for key, route in routes.items() if route.is_soft_delete]))
         sinks = build_sinks(side_routes, ledger, output.info, output.warn)
         pipeline = RecordPipeline(
             routes,
@@ -98,11 +98,6 @@ def write_lines(
         )
         tick = min(1.0, parsed.flush_interval_seconds / 4, (parsed.state_delay_seconds or 4) / 4)
         writer = Writer(pipeline, ledger, scheduler, output, parsed.on_unreadable_line, tick)
-        outcomes.attach(
-            lambda key: ledger.positions(key)[key],
-            {key: "deleted" for key, route in routes.items() if route.is_soft_delete},
-            lambda: entity_counts(ledger),
-        )
         outcomes.note_streams([*routes, *side_routes.streams])
         if client is not None:
             client.authenticate()  # bad credentials surface before any input is read
@@ -131,19 +126,6 @@ def build_outcomes(parsed: SenseConfig, stream_labels: List[str], output: Protoc
     policy = RetryPolicy(max_elapsed=parsed.retry_max_seconds, max_retries=parsed.max_retries)
     store = open_store(parsed.outcomes.storage, policy, output.info)
     return SyncOutcomes(parsed.outcomes, store, derived_connection_id(parsed.api_url, parsed.client_id, stream_labels))
-
-
-def entity_counts(ledger: SyncLedger) -> Dict[str, Dict[str, int]]:
-    """The report's per-entity counts: the rows of the end-of-sync table."""
-    positions = ledger.positions()
-    received: Dict[str, int] = {}
-    for stream, counts in ledger.streams.items():
-        received[counts.row] = received.get(counts.row, 0) + positions.get(stream, 0)
-    return {
-        row: {"received": received.get(row, 0), "sent": s.sent, "rejected": s.rejected, "requests": s.batches, "retries": s.retries}
-        for row, s in ledger.rows.items()
-        if received.get(row) or s.batches or s.rejected
-    }
 
 
 def _summarise(writer: Optional[Writer], outcomes: Optional[SyncOutcomes], output: ProtocolOutput, message: str, failure_type: str) -> None:

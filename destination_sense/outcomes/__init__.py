@@ -10,8 +10,10 @@ This package owns what a sync leaves behind for its user (see docs/destination-s
   readable parts;
 - ``guard``: the ``max_rejected_percent`` rule;
 - ``report``: ``report.json``;
-- ``recorder``: ``SyncOutcomes``, the one observer the write pipeline calls when a record is rejected, when
-  records are accepted and before a STATE is echoed (``no_outcomes``: counting and the guard only).
+- ``recorder``: ``SyncOutcomes``, told when a record is rejected, when records are accepted and before a
+  STATE is echoed; it writes the files and the report and applies the guard;
+- ``observer``: ``OutcomesObserver``, the sync ledger's observer that feeds ``SyncOutcomes``, and
+  ``LedgerCounts``, the ledger's counts as the recorder reads them.
 
 The layout under the configured root, shared with the write-back console (which reads it):
 

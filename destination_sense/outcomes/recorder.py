@@ -7,14 +7,16 @@ It is told, from any of the write path's threads:
 - ``sent(collection, records, request_id, outcome)`` when Sense accepted records (``records``:
   ``(stream, position, entity_id)``);
 - ``before_state()`` just before a STATE is echoed: every rejected record so far is durably stored first
-  (a storage failure raises, so no STATE is echoed past a rejected record that is not stored); then
-  ``state_committed()``.
+  (a storage failure raises, so no STATE is echoed past a rejected record that is not stored).
+
+It counts nothing the write path counts: received, sent, rejected, per entity and the states committed are
+read from it (``SyncCounts``); the recorder keeps the reasons (for the top reasons) and the files.
 
 ``rejected`` checks the ``max_rejected_percent`` guard (``guard``); ``check()`` checks it over every
 stream at the end of the sync. ``start()`` writes a first ``report.json`` (status ``running``: the storage
 is checked before any input is read), rewritten at a STATE at most once a minute while the sync runs;
 ``finish(status, failure)`` stores what is left and the final report, and gives the lines the end-of-sync
-log shows. ``no_outcomes`` is a recorder that counts and guards, with nothing stored.
+log shows. Without storage, it keeps the reasons and applies the guard, and stores nothing.
 
 Each rejected line: ``stream``, ``namespace``, ``position`` (1-based, in the stream), ``id``, ``entity``,
 ``reasons`` (``[{"field", "problem"}]``), ``rejected_at``, and ``record`` (the Airbyte record as received:
@@ -31,7 +33,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import orjson
 
@@ -76,14 +78,35 @@ def reason_text(field: Optional[str], problem: str) -> str:
     return f"field '{field}' {problem}" if field else problem
 
 
+class SyncCounts(Protocol):
+    """The write path's own counts, read by the recorder (``observer.LedgerCounts`` reads the sync ledger)."""
+
+    def stream(self, key: StreamKey) -> Tuple[int, int, int]:
+        """``(received, sent, rejected)`` of a stream so far."""
+
+    def entities(self) -> Mapping[str, Mapping[str, int]]:
+        """Per entity (summary row): received, sent, rejected, requests, retries."""
+
+    def states_committed(self) -> int: ...
+
+
+class _NoCounts:
+    def stream(self, key: StreamKey) -> Tuple[int, int, int]:
+        return 0, 0, 0
+
+    def entities(self) -> Mapping[str, Mapping[str, int]]:
+        return {}
+
+    def states_committed(self) -> int:
+        return 0
+
+
 class _Stream:
-    __slots__ = ("label", "namespace", "name", "rejected", "sent", "reasons", "rejected_parts", "result_parts")
+    __slots__ = ("label", "namespace", "name", "reasons", "rejected_parts", "result_parts")
 
     def __init__(self, key: StreamKey, store, run_path_results: bool):
         self.label = stream_label(key)
         self.namespace, self.name = key
-        self.rejected = 0
-        self.sent = 0
         self.reasons: Counter = Counter()
         folder = stream_folder(self.label)
         self.rejected_parts = LineParts(store, f"rejected/{folder}") if store is not None else None
@@ -119,24 +142,17 @@ class SyncOutcomes:
         self.run_path = run_directory(connection_id, self.started_at, self.run_id)
         self.guard = RejectedShareGuard(settings.max_rejected_percent)
         self.all_results = settings.record_results == "all" and store is not None
-        self.states_committed = 0
         self._streams: Dict[StreamKey, _Stream] = {}
-        self._received: Callable[[StreamKey], int] = lambda key: 0
+        self._counts: SyncCounts = _NoCounts()
         self._outcome_of: Mapping[StreamKey, str] = {}
-        self._entities: Callable[[], Mapping[str, Mapping[str, int]]] = lambda: {}
         self._lock = threading.RLock()
         self._run_store = _Prefixed(store, self.run_path) if store is not None else None
 
     # wiring ------------------------------------------------------------------
-    def attach(
-        self,
-        received: Callable[[StreamKey], int],
-        outcome_of: Mapping[StreamKey, str],
-        entities: Callable[[], Mapping[str, Mapping[str, int]]],
-    ) -> None:
-        """What the recorder reads from the pipeline: records received per stream, the streams whose sent
-        records have another outcome name (``deleted`` for soft deletes), the per-entity counts."""
-        self._received, self._outcome_of, self._entities = received, outcome_of, entities
+    def attach(self, counts: SyncCounts, outcome_of: Mapping[StreamKey, str]) -> None:
+        """What the recorder reads from the write path: its counts (the recorder counts nothing the write path
+        counts), and the streams whose sent records have another outcome name (``deleted``: soft deletes)."""
+        self._counts, self._outcome_of = counts, outcome_of
 
     @property
     def location(self) -> Optional[str]:
@@ -154,7 +170,6 @@ class SyncOutcomes:
     ) -> None:
         with self._lock:
             entry = self._stream(stream)
-            entry.rejected += 1
             entry.count_reasons(problems)
             if entry.rejected_parts is not None:
                 at = iso(self.now())
@@ -170,17 +185,19 @@ class SyncOutcomes:
                         "entity": collection, "outcome": "rejected", "request_id": None, "at": at,
                         "reasons": line["reasons"],
                     }))
-            self.guard.check(entry.label, self._received(stream), entry.rejected, entry.reasons.most_common(3))
+            self._check(stream, entry)
 
     def sent(
         self, collection: str, records: Iterable[Tuple[StreamKey, int, Optional[str]]], request_id: Optional[str] = None, outcome: str = "sent"
     ) -> None:
-        """``outcome``: ``sent`` (POST, PUT) or ``updated`` (PATCH); a soft-delete stream's records are ``deleted``."""
+        """One result line per record with ``record_results: all`` (nothing else to do: the write path counts).
+        ``outcome``: ``sent`` (POST, PUT) or ``updated`` (PATCH); a soft-delete stream's records are ``deleted``."""
+        if not self.all_results:
+            return
         with self._lock:
-            at = iso(self.now()) if self.all_results else None
+            at = iso(self.now())
             for stream, position, entity_id in records:
                 entry = self._stream(stream)
-                entry.sent += 1
                 if entry.result_parts is not None:
                     entry.result_parts.write(orjson.dumps({
                         "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
@@ -199,15 +216,15 @@ class SyncOutcomes:
             if self._run_store is not None and self.monotonic() - self._report_put_at >= REPORT_REFRESH_SECONDS:
                 self._put_report(self.report("running", None, ended=False))  # progress for whoever reads the run
 
-    def state_committed(self) -> None:
-        with self._lock:
-            self.states_committed += 1
-
     def check(self) -> None:
         """The ``max_rejected_percent`` guard over every stream (raises ``RejectedShareExceeded``)."""
         with self._lock:
             for key, entry in self._streams.items():
-                self.guard.check(entry.label, self._received(key), entry.rejected, entry.reasons.most_common(3))
+                self._check(key, entry)
+
+    def _check(self, key: StreamKey, entry: _Stream) -> None:
+        received, _, rejected = self._counts.stream(key)
+        self.guard.check(entry.label, received, rejected, entry.reasons.most_common(3))
 
     # the sync's start and end ------------------------------------------------
     def start(self) -> None:
@@ -244,7 +261,7 @@ class SyncOutcomes:
                 if status == "succeeded":
                     raise
                 problems.append(f"the report was not stored: {exc}")
-        rejected = sum(e.rejected for e in self._streams.values())
+        rejected = sum(self._counts.stream(key)[2] for key in self._streams)
         lines.append(f"Sync report: {self._run_store.location(REPORT_KEY)}")
         if rejected:
             lines.append(f"Rejected records ({rejected:,}): {self._run_store.location('rejected/')}")
@@ -255,10 +272,10 @@ class SyncOutcomes:
 
     def report(self, status: str, failure: Optional[Mapping[str, str]], ended: bool = True) -> Dict[str, Any]:
         with self._lock:
-            streams = {
-                e.label: {"received": self._received(k), "sent": e.sent, "rejected": e.rejected, "top_reasons": e.reasons.most_common()}
-                for k, e in self._streams.items()
-            }
+            streams = {}
+            for key, entry in self._streams.items():
+                received, sent, rejected = self._counts.stream(key)
+                streams[entry.label] = {"received": received, "sent": sent, "rejected": rejected, "top_reasons": entry.reasons.most_common()}
             files: Dict[str, List[Dict[str, Any]]] = {"rejected": [], "results": []}
             for entry in self._streams.values():
                 for kind, parts in (("rejected", entry.rejected_parts), ("results", entry.result_parts)):
@@ -268,7 +285,7 @@ class SyncOutcomes:
                 connection_id=self.connection_id, run_id=self.run_id, run_path=self.run_path,
                 root=self.store.root if self.store is not None else "", started_at=self.started_at,
                 ended_at=self.now() if ended else None, status=status, failure=failure, streams=streams,
-                entities=self._entities(), states_committed=self.states_committed,
+                entities=self._counts.entities(), states_committed=self._counts.states_committed(),
                 record_results=self.settings.record_results, max_rejected_percent=self.settings.max_rejected_percent,
                 files=files, storage_retries=getattr(self.store, "retries", 0),
             )
@@ -320,8 +337,3 @@ def _record_fields(raw_line: Optional[bytes]) -> Dict[str, Any]:
         return {"raw_line": raw_line.decode("utf-8").rstrip("\r\n")}
     except UnicodeDecodeError:
         return {"raw_line_base64": base64.b64encode(raw_line).decode("ascii")}
-
-
-def no_outcomes(max_rejected_percent: int) -> SyncOutcomes:
-    """Counting and the guard, nothing stored: the recorder when no ``object_storage_config`` is set."""
-    return SyncOutcomes(OutcomeSettings(StorageSettings(STORAGE_NONE), max_rejected_percent=max_rejected_percent))

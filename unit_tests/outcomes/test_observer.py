@@ -31,7 +31,6 @@ def _wired(tmp_path):
     ledger.open_stream(STREAM, "candidates")
     store = Store(str(tmp_path))
     outcomes = SyncOutcomes(OutcomeSettings(StorageSettings("Local", local_path=str(tmp_path)), "all"), store, "conn", run_id="r")
-    outcomes.attach(lambda key: ledger.positions(key)[key], {}, dict)
     ledger.add_observer(OutcomesObserver(outcomes, ledger))
     return ledger, outcomes, store
 

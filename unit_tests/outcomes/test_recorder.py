@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from destination_sense.outcomes.guard import RejectedShareExceeded
-from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id, no_outcomes, run_directory, stream_folder
+from destination_sense.outcomes.recorder import SyncOutcomes, derived_connection_id, run_directory, stream_folder
 from destination_sense.outcomes.settings import OutcomeSettings, StorageSettings
 from destination_sense.outcomes.storage import LocalStore, RetryingStore
 from destination_sense.send.retry import RetryPolicy
@@ -17,13 +17,30 @@ START = datetime(2026, 12, 8, 10, 0, 0, tzinfo=timezone.utc)
 CANDIDATES = (None, "candidates")
 
 
+class Counts:
+    """The write path's counts as the recorder reads them (the sync ledger's, in a sync)."""
+
+    def __init__(self):
+        self.streams = {CANDIDATES: [0, 0, 0]}  # received, sent, rejected
+        self.states = 0
+
+    def stream(self, key):
+        return tuple(self.streams.get(key, (0, 0, 0)))
+
+    def entities(self):
+        return {"candidates": {"sent": self.streams[CANDIDATES][1]}}
+
+    def states_committed(self):
+        return self.states
+
+
 def _recorder(tmp_path, results="rejected_only", percent=50):
     settings = OutcomeSettings(StorageSettings("Local", local_path=str(tmp_path)), results, percent)
     store = RetryingStore(LocalStore(str(tmp_path)), RetryPolicy())
     outcomes = SyncOutcomes(settings, store, "conn", run_id="abcd1234", started_at=START, now=lambda: START)
-    received = {CANDIDATES: 0}
-    outcomes.attach(received.__getitem__, {CANDIDATES: "sent"}, lambda: {"candidates": {"sent": 1}})
-    return outcomes, received
+    counts = Counts()
+    outcomes.attach(counts, {})
+    return outcomes, counts
 
 
 def _gz_lines(path):
@@ -39,12 +56,12 @@ def test_the_run_directory_sorts_by_start_and_the_connection_id_is_stable():
 
 
 def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_path):
-    outcomes, received = _recorder(tmp_path)
+    outcomes, counts = _recorder(tmp_path)
     outcomes.start()
     run = tmp_path / "conn" / "20261208T100000Z-abcd1234"
     assert json.loads((run / "report.json").read_text())["status"] == "running"
     line = orjson.dumps({"type": "RECORD", "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}})
-    received[CANDIDATES] = 2
+    counts.streams[CANDIDATES] = [4, 1, 3]
     outcomes.rejected("candidates", CANDIDATES, 2, None, [("id", "is required")], raw_line=line)
     outcomes.rejected("candidates", CANDIDATES, 3, "9", [(None, "no entity")])  # a side-stream record Sense refused: no line
     outcomes.rejected("candidates", CANDIDATES, 4, None, [(None, "not JSON")], raw_line=b'{"type":"RECORD","record":{"stream":"candidates","data":{"a":NaN}}}')
@@ -59,17 +76,17 @@ def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_pat
 
 
 def test_the_report_and_the_results(tmp_path):
-    outcomes, received = _recorder(tmp_path, results="all")
-    received[CANDIDATES] = 3
+    outcomes, counts = _recorder(tmp_path, results="all")
+    counts.streams[CANDIDATES] = [3, 2, 1]
+    counts.states = 1
     outcomes.sent("candidates", [(CANDIDATES, 1, "1"), (CANDIDATES, 3, "3")], "req-1")
     outcomes.rejected("candidates", CANDIDATES, 2, "2", [("email", "is not an email")], raw_line=b"{}")
-    outcomes.state_committed()
     lines = outcomes.finish("succeeded")
     run = tmp_path / "conn" / "20261208T100000Z-abcd1234"
     report = json.loads((run / "report.json").read_text())
     assert report["streams"] == {"candidates": {"received": 3, "sent": 2, "rejected": 1,
                                                 "top_reasons": [{"reason": "field 'email' is not an email", "count": 1}]}}
-    assert report["entities"] == {"candidates": {"sent": 1}} and report["states_committed"] == 1
+    assert report["entities"] == {"candidates": {"sent": 2}} and report["states_committed"] == 1
     assert report["run_path"] == "conn/20261208T100000Z-abcd1234" and report["status"] == "succeeded"
     assert report["files"]["rejected"] == [{"stream": "candidates", "key": "rejected/candidates/part-00001.jsonl.gz", "records": 1}]
     results = _gz_lines(run / report["files"]["results"][0]["key"])
@@ -77,14 +94,17 @@ def test_the_report_and_the_results(tmp_path):
     assert lines[0] == f"Sync report: {run / 'report.json'}" and "Rejected records (1)" in lines[1] and "Per-record results" in lines[2]
 
 
-def test_the_guard_runs_at_each_rejection_with_or_without_storage(tmp_path):
-    outcomes = no_outcomes(10)
-    received = {CANDIDATES: 100}
-    outcomes.attach(received.__getitem__, {}, dict)
-    for position in range(10):
+def test_the_guard_runs_at_each_rejection_without_storage_too():
+    outcomes = SyncOutcomes(OutcomeSettings(StorageSettings("None"), max_rejected_percent=10))
+    counts = Counts()
+    outcomes.attach(counts, {})
+    for position in range(1, 11):
+        counts.streams[CANDIDATES] = [100, 0, position]
         outcomes.rejected("candidates", CANDIDATES, position, None, [("date_added", "is not a date")])
-    with pytest.raises(RejectedShareExceeded):
+    counts.streams[CANDIDATES] = [100, 0, 11]
+    with pytest.raises(RejectedShareExceeded) as caught:
         outcomes.rejected("candidates", CANDIDATES, 11, None, [("date_added", "is not a date")])
+    assert "field 'date_added' is not a date (11×)" in str(caught.value)
     assert outcomes.finish("failed") == []  # nothing stored, nothing to show
 
 
@@ -93,12 +113,12 @@ def test_the_running_report_is_refreshed_at_a_state_at_most_once_a_minute(tmp_pa
     clock = [0.0]
     outcomes = SyncOutcomes(settings, RetryingStore(LocalStore(str(tmp_path)), RetryPolicy()), "conn", run_id="r",
                             started_at=START, now=lambda: START, monotonic=lambda: clock[0])
-    received = {CANDIDATES: 0}
-    outcomes.attach(received.__getitem__, {}, dict)
+    counts = Counts()
+    outcomes.attach(counts, {})
     outcomes.start()
     report = tmp_path / "conn" / "20261208T100000Z-r" / "report.json"
-    received[CANDIDATES] = 5
-    outcomes.sent("candidates", [(CANDIDATES, p, str(p)) for p in range(1, 6)])
+    outcomes.note_streams([CANDIDATES])
+    counts.streams[CANDIDATES] = [5, 5, 0]
     clock[0] = 59.0
     outcomes.before_state()
     assert json.loads(report.read_text())["streams"] == {}  # the first report, not rewritten yet
