@@ -125,7 +125,8 @@ def build_outcomes(parsed: SenseConfig, stream_labels: List[str], output: Protoc
     """The sync's outcome recorder: the storage the config names (with the destination's retry policy), or none."""
     policy = RetryPolicy(max_elapsed=parsed.retry_max_seconds, max_retries=parsed.max_retries)
     store = open_store(parsed.outcomes.storage, policy, output.info)
-    return SyncOutcomes(parsed.outcomes, store, derived_connection_id(parsed.api_url, parsed.client_id, stream_labels))
+    connection_id = derived_connection_id(parsed.api_url, parsed.client_id, stream_labels)
+    return SyncOutcomes(parsed.outcomes, store, connection_id, redact=output.redact)
 
 
 def _summarise(writer: Optional[Writer], outcomes: Optional[SyncOutcomes], output: ProtocolOutput, message: str, failure_type: str) -> None:

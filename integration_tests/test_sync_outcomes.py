@@ -214,12 +214,18 @@ def test_local_storage_is_checked_and_written_like_s3(sense_emulator, tmp_path):
     assert status["status"] == "FAILED" and "not writable" in status["message"]
     out = tmp_path / "out"
     config = config_for(sense_emulator, object_storage_config={"storage_type": "Local", "local_path": str(out)})
-    result = run_write(tmp_path, config, catalog("candidates"), [record("candidates", {"first_name": "x"}), global_state(1)])
+    secret = config["client_secret"]
+    messages = [record("candidates", {"first_name": "x"}), record("candidates", {"id": 2, "custom_integer1": secret}), global_state(1)]
+    result = run_write(tmp_path, config, catalog("candidates"), messages)
     assert result.returncode == 0
     (run_dir,) = [p for p in out.glob("*/*") if p.is_dir()]
     assert sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file()) == [
         "rejected/candidates/part-00001.jsonl.gz", "report.json"]
     assert not list(out.glob("**/*.partial"))
+    with gzip.open(run_dir / "rejected/candidates/part-00001.jsonl.gz") as f:
+        lines = [json.loads(line) for line in f]
+    assert lines[1]["record"]["data"] == {"id": 2, "custom_integer1": "****"}, "a secret is never written, even in a record"
+    assert secret not in (run_dir / "report.json").read_text()
 
 
 MEMORY_BOUND_MB = 150  # the destination's bound at any sync size (docs/destination-sense.md)

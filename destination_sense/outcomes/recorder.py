@@ -130,8 +130,11 @@ class SyncOutcomes:
         started_at: Optional[datetime] = None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         monotonic: Callable[[], float] = time.monotonic,
+        redact: Callable[[str], str] = lambda text: text,
     ):
+        """``redact``: masks the secrets (``ProtocolOutput.redact``) in every line and report written."""
         self.settings = settings
+        self.redact = redact
         self.store = store
         self.now = now
         self.monotonic = monotonic
@@ -178,9 +181,9 @@ class SyncOutcomes:
                     "entity": collection, "reasons": [{"field": f, "problem": p} for f, p in problems], "rejected_at": at,
                 }
                 line.update(_record_fields(raw_line))
-                entry.rejected_parts.write(orjson.dumps(line))
+                entry.rejected_parts.write(self._json(line))
                 if entry.result_parts is not None:
-                    entry.result_parts.write(orjson.dumps({
+                    entry.result_parts.write(self._json({
                         "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
                         "entity": collection, "outcome": "rejected", "request_id": None, "at": at,
                         "reasons": line["reasons"],
@@ -199,7 +202,7 @@ class SyncOutcomes:
             for stream, position, entity_id in records:
                 entry = self._stream(stream)
                 if entry.result_parts is not None:
-                    entry.result_parts.write(orjson.dumps({
+                    entry.result_parts.write(self._json({
                         "stream": entry.name, "namespace": entry.namespace, "position": position, "id": entity_id,
                         "entity": collection, "outcome": self._outcome_of.get(stream, outcome), "request_id": request_id, "at": at,
                     }))
@@ -303,8 +306,14 @@ class SyncOutcomes:
             entry = self._streams[key] = _Stream(key, self._run_store, self.all_results)
         return entry
 
+    def _json(self, value: Any, option: int = 0) -> bytes:
+        """``value`` as JSON with every secret masked (a record or a reason may hold one)."""
+        text = orjson.dumps(value, option=option).decode("utf-8")
+        masked = self.redact(text)
+        return masked.encode("utf-8")
+
     def _put_report(self, report: Dict[str, Any]) -> None:
-        self._run_store.put(REPORT_KEY, orjson.dumps(report, option=orjson.OPT_INDENT_2), "application/json")
+        self._run_store.put(REPORT_KEY, self._json(report, orjson.OPT_INDENT_2), "application/json")
         self._report_put_at = self.monotonic()
 
 
