@@ -15,6 +15,7 @@ per sync): the console script (``destination_sense.cli``) calls ``write_lines``.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Iterable, List, Mapping, Optional
 
@@ -121,12 +122,16 @@ def write_lines(
         return 1
 
 
+#: Set by the Airbyte platform in a connector's container: the job running the sync.
+AIRBYTE_JOB_ID_VARIABLE = "WORKER_JOB_ID"
+
+
 def build_outcomes(parsed: SenseConfig, stream_labels: List[str], output: ProtocolOutput) -> SyncOutcomes:
     """The sync's outcome recorder: the storage the config names (with the destination's retry policy), or none."""
     policy = RetryPolicy(max_elapsed=parsed.retry_max_seconds, max_retries=parsed.max_retries)
     store = open_store(parsed.outcomes.storage, policy, output.info)
     connection_id = derived_connection_id(parsed.api_url, parsed.client_id, stream_labels)
-    return SyncOutcomes(parsed.outcomes, store, connection_id, redact=output.redact)
+    return SyncOutcomes(parsed.outcomes, store, connection_id, redact=output.redact, job_id=os.environ.get(AIRBYTE_JOB_ID_VARIABLE))
 
 
 def _summarise(writer: Optional[Writer], outcomes: Optional[SyncOutcomes], output: ProtocolOutput, message: str, failure_type: str) -> None:

@@ -56,9 +56,13 @@ def test_rejected_records_of_every_kind_land_in_s3_with_their_reasons(sense_emul
         global_state("end"),
     ]
     config = config_for(sense_emulator, object_storage_config=s3_server.storage_config(bucket, "sense/outcomes"))
-    result = run_write(tmp_path, config, cat, messages)
+    result = run_write(tmp_path, config, cat, messages, env={"WORKER_JOB_ID": "4242"})
     assert result.returncode == 0, result.stdout[-3000:]
     run_dir, report = _report(s3_server, bucket)
+    # Airbyte links the sync's rejected records to <bucket_path>/<job id>/: a pointer to the run is there
+    pointer = json.loads(s3_server.read(bucket, "sense/outcomes/4242/sync-outcomes.json"))
+    assert pointer["run_path"] == report["run_path"] and report["airbyte_job_id"] == "4242"
+    assert pointer["report"] == f"s3://{bucket}/{run_dir}/report.json"
     assert run_dir.startswith("sense/outcomes/sense-") and report["status"] == "succeeded"
     lines = _rejected_lines(s3_server, bucket, run_dir, report)
     by_position = {(line["stream"], line["position"]): line for line in lines}

@@ -51,6 +51,8 @@ OTHER_REASONS = "(other reasons)"
 _UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]")
 #: While a sync runs, its report (status ``running``) is rewritten at a STATE at most this often.
 REPORT_REFRESH_SECONDS = 60.0
+#: Under ``<root>/<Airbyte job id>/`` (where the platform links a sync's rejected records): where the run is.
+JOB_POINTER_KEY = "sync-outcomes.json"
 Problem = Tuple[Optional[str], str]
 
 
@@ -131,9 +133,12 @@ class SyncOutcomes:
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         monotonic: Callable[[], float] = time.monotonic,
         redact: Callable[[str], str] = lambda text: text,
+        job_id: Optional[str] = None,
     ):
-        """``redact``: masks the secrets (``ProtocolOutput.redact``) in every line and report written."""
+        """``redact``: masks the secrets (``ProtocolOutput.redact``) in every line and report written.
+        ``job_id``: the Airbyte job running this sync, when the platform says (``WORKER_JOB_ID``)."""
         self.settings = settings
+        self.job_id = job_id if job_id and _UNSAFE_IN_KEY.search(job_id) is None and job_id not in (".", "..") else None
         self.redact = redact
         self.store = store
         self.now = now
@@ -232,8 +237,13 @@ class SyncOutcomes:
     # the sync's start and end ------------------------------------------------
     def start(self) -> None:
         """Write the first report (status ``running``); raises ``StorageError`` when the storage is not writable."""
-        if self._run_store is not None:
-            self._put_report(self.report("running", None, ended=False))
+        if self._run_store is None:
+            return
+        self._put_report(self.report("running", None, ended=False))
+        if self.job_id is not None:
+            # Airbyte links a data-activation sync to <bucket_path>/<job id>/: a pointer to the run lands there
+            pointer = {"airbyte_job_id": self.job_id, "run_path": self.run_path, "report": self._run_store.location(REPORT_KEY)}
+            self.store.put(f"{self.job_id}/{JOB_POINTER_KEY}", self._json(pointer, orjson.OPT_INDENT_2), "application/json")
 
     def finish(self, status: str, failure: Optional[Mapping[str, str]] = None) -> List[str]:
         """Store what is left and the report; the lines for the end-of-sync log. Raises ``StorageError`` only
@@ -290,7 +300,7 @@ class SyncOutcomes:
                 ended_at=self.now() if ended else None, status=status, failure=failure, streams=streams,
                 entities=self._counts.entities(), states_committed=self._counts.states_committed(),
                 record_results=self.settings.record_results, max_rejected_percent=self.settings.max_rejected_percent,
-                files=files, storage_retries=getattr(self.store, "retries", 0),
+                files=files, storage_retries=getattr(self.store, "retries", 0), airbyte_job_id=self.job_id,
             )
 
     # ------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def build_report(
     max_rejected_percent: int,
     files: Mapping[str, List[Dict[str, Any]]],
     storage_retries: int = 0,
+    airbyte_job_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     """``streams``: label → received, sent, rejected, top_reasons ([(reason, count)], most frequent first)."""
     return {
@@ -52,6 +53,7 @@ def build_report(
         "connection_id": connection_id,
         "run_id": run_id,
         "run_path": run_path,
+        "airbyte_job_id": airbyte_job_id,
         "location": f"{root.rstrip('/')}/{run_path}",
         "started_at": iso(started_at),
         "ended_at": iso(ended_at) if ended_at is not None else None,
