@@ -17,26 +17,57 @@ SETUPS := $(foreach d,$(DISTRIBUTIONS),$(d)/setup.py)
 # every distribution editable with its test extras, in one pip run (so each finds the others here)
 EDITABLES := $(foreach d,$(DISTRIBUTIONS),-e '$(d)[tests]')
 
-.PHONY: install test unit integration demo bench schemas clean test-pyairbyte image image-test
+.PHONY: install lock test unit integration demo bench schemas clean test-pyairbyte image image-test
+
+# Locks (docs: README "Locked dependencies"): requirements/NAME.lock is made by `make lock` from
+# requirements/NAME.in and pins every third-party package, with its hashes: dev (this virtualenv), build
+# (pip, setuptools, wheel), tools (uv, what `make lock` runs), destination and receiver (the images),
+# pyairbyte (.venv-pyairbyte). Our own distributions are not in them: they are this checkout, installed
+# with --no-deps after the locked packages, so every package that comes from an index is hash-checked.
+LOCKS := build tools dev destination receiver pyairbyte
+OURS := sense-api sense-dev-tools airbyte-source-ats airbyte-destination-sense sense-writeback airbyte-source-sense-writebacks
+LOCK_VENV ?= .venv-lock
+# Python 3.11 (the images' and CI's), markers for every platform; pins already in a lock are kept unless
+# UPGRADE=1 (then the newest versions the ranges allow).
+UV_COMPILE = $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" $(foreach p,$(OURS),--no-emit-package $(p)) $(if $(UPGRADE),--upgrade)
+
+# A locked virtualenv: the build tools, then the lock NAME ($(2)), then our distributions without their
+# dependencies (all in the lock), then pip check (the lock satisfies every setup.py).
+define locked_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet --require-hashes -r requirements/build.lock
+	-$(1)/bin/pip uninstall --quiet --yes destination-sense 2>/dev/null  # the one distribution of before 0.1.0
+	$(1)/bin/pip install --progress-bar on --require-hashes -r requirements/$(2).lock
+	$(1)/bin/pip install --quiet --no-deps --no-build-isolation $(EDITABLES)
+	$(1)/bin/pip check
+endef
 
 # First use: a virtualenv and every distribution in it (a minute or two; pip reports each step).
-$(STAMP): $(SETUPS)
+$(STAMP): $(SETUPS) requirements/build.lock requirements/dev.lock
 	@echo "==> Creating $(VENV) and installing the distributions into it (first use only): $(DISTRIBUTIONS)"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	-$(BIN)/pip uninstall --quiet --yes destination-sense 2>/dev/null  # the one distribution of before 0.1.0
-	$(BIN)/pip install --progress-bar on $(EDITABLES)
+	$(call locked_venv,$(VENV),dev)
 	@echo "==> Installed; the console scripts are in $(BIN) (source $(BIN)/activate to use them by name)"
 	touch $(STAMP)
+
+# Refresh the locks after a change of a setup.py or a .in file (one command; ~30 s with uv's cache).
+lock:
+	@test -x $(LOCK_VENV)/bin/uv || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet --require-hashes -r requirements/tools.lock; }
+	@pids=""; for name in $(LOCKS); do \
+	  $(UV_COMPILE) requirements/$$name.in -o requirements/$$name.lock & pids="$$pids $$!"; done; \
+	  failed=0; for pid in $$pids; do wait $$pid || failed=1; done; [ $$failed = 0 ] || { echo "==> make lock failed"; exit 1; }
+	@echo "==> locked: $(foreach n,$(LOCKS),requirements/$(n).lock)"
 
 install: $(STAMP)
 
 # Each suite runs in its own directory (its tests are the packages unit_tests and integration_tests
-# there), one pytest process each; every suite runs, and the target fails if any failed.
+# there), one pytest process each, the test directories in the order given (unit before integration)
+# and one header line per suite; every suite runs, and the target fails if any failed.
 define run_suites
 	@failed=""; for d in $(SUITES); do \
-	  dirs=$$(cd $$d && ls -d $(1) 2>/dev/null); [ -n "$$dirs" ] || continue; \
-	  echo "==> $$d: $$dirs"; \
+	  dirs=""; for t in $(1); do [ -e "$$d/$$t" ] && dirs="$$dirs $$t"; done; [ -n "$$dirs" ] || continue; \
+	  echo "==> $$d:$$dirs"; \
 	  (cd $$d && $(PY) -m pytest $$dirs) || failed="$$failed $$d"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "==> FAILED suites:$$failed"; exit 1; fi; echo "==> all suites passed: $(SUITES)"
@@ -51,12 +82,9 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(call run_suites,integration_tests)
 
-# PyAirbyte gets its own virtualenv (see requirements-pyairbyte.txt); the connectors it drives are .venv's.
-$(PYAIRBYTE_STAMP): $(SETUPS) requirements-pyairbyte.txt
-	$(PYTHON) -m venv $(PYAIRBYTE_VENV)
-	$(PYAIRBYTE_VENV)/bin/pip install --quiet --upgrade pip
-	-$(PYAIRBYTE_VENV)/bin/pip uninstall --quiet --yes destination-sense 2>/dev/null
-	$(PYAIRBYTE_VENV)/bin/pip install --quiet $(EDITABLES) -r requirements-pyairbyte.txt
+# PyAirbyte gets its own virtualenv and lock (requirements/pyairbyte.in says why); the connectors it drives are .venv's.
+$(PYAIRBYTE_STAMP): $(SETUPS) requirements/build.lock requirements/pyairbyte.lock
+	$(call locked_venv,$(PYAIRBYTE_VENV),pyairbyte)
 	touch $(PYAIRBYTE_STAMP)
 
 test-pyairbyte: $(STAMP) $(PYAIRBYTE_STAMP)
@@ -83,4 +111,4 @@ schemas: $(STAMP)
 	$(BIN)/python -m source_ats.generate_schemas
 
 clean:
-	rm -rf $(VENV) $(PYAIRBYTE_VENV) build *.egg-info demo-output
+	rm -rf $(VENV) $(PYAIRBYTE_VENV) $(LOCK_VENV) build *.egg-info demo-output

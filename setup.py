@@ -28,7 +28,7 @@ TEST_REQUIREMENTS = [
     "pytest-httpserver>=1.0",
     "PyYAML>=6",
     # the end-to-end tests run the destination against the emulators and behind source-ats
-    "sense-dev-tools>=0.1",
+    "sense-dev-tools[demo]>=0.2",  # the demo's pipe (source-ats → destination) and the emulators
     "airbyte-source-ats>=0.2",
     "moto[server]>=5.0",  # a real S3-compatible server for the sync-outcome tests (sense_testing.fixtures_s3)
 ]

@@ -46,7 +46,7 @@ import requests
 from bullhorn_emulator.testing import start_emulator as start_bullhorn
 from sense_demo.pipe import run_sync
 from sense_emulator.testing import start_emulator as start_sense
-from source_ats.streams import STREAM_ENTITY, STREAM_ORDER
+from sense_api.bullhorn import STREAM_ENTITY, STREAM_ORDER
 
 #: Share of a day's changes per entity (an agency's mix: candidates and their submissions dominate).
 MIX = {"Candidate": 0.40, "JobSubmission": 0.15, "ClientContact": 0.10, "Appointment": 0.10, "JobOrder": 0.08,

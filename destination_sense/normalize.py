@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sense_api.entities import Entity
@@ -280,7 +281,10 @@ def to_string_array(value: Any) -> Any:
     if value is None:
         return None
     if value.__class__ is list:
-        if all(item.__class__ is str for item in value):
+        for item in value:  # a plain loop: most lists are short and all strings
+            if item.__class__ is not str:
+                break
+        else:
             return value
         if any(item is None for item in value):
             raise CoercionError("an array of strings may not contain null")
@@ -296,8 +300,7 @@ def _coercion_for(name: str, prop: dict, is_reference: bool, epoch_unit: str = "
         fmt = prop.get("format")
         dates = {"date-time": to_datetime, "date": to_date, "date-or-date-time": to_date_or_datetime}
         if fmt in dates:
-            convert = dates[fmt]
-            return lambda value: convert(value, epoch_unit)
+            return partial(dates[fmt], epoch_unit=epoch_unit)
         return to_string
     return {"integer": to_integer, "number": to_number, "boolean": to_boolean, "array": to_string_array}[base]
 

@@ -2,7 +2,10 @@
 
 PyAirbyte (the `airbyte` package) drives the two real console scripts as subprocesses
 (`local_executable`), the way a PyAirbyte user would run this pair; the Bullhorn emulator serves
-the source and the Sense emulator receives the writes. No registry, no Docker, no telemetry.
+the source and the Sense emulator receives the writes. No registry, no Docker, no telemetry. Every
+stream goes through it: the ten entity streams, then `picklist_options` and `candidate_files` (Airbyte
+file transfer: both connectors run on this host with the same `AIRBYTE_STAGING_DIRECTORY`, which
+PyAirbyte passes on to them, so the destination opens the files the source staged).
 
 Run it with `make test-pyairbyte` (it installs PyAirbyte in its own virtualenv, `.venv-pyairbyte`,
 and runs the connectors of the project's `.venv`, named by PYAIRBYTE_CONNECTOR_BIN). Where `airbyte`
@@ -23,6 +26,8 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
+from sense_api.bullhorn import STREAM_COLLECTION
+from sense_testing.bullhorn_truth import acceptable_resume, picklists_stored
 from sense_testing.fixtures_bullhorn import STREAM_ENTITY, STREAM_ORDER, BullhornEmulator
 
 # PyAirbyte reads these when it is imported: offline (no registry lookups), no telemetry, and its
@@ -45,19 +50,6 @@ else:
 
 pytestmark = pytest.mark.pyairbyte
 
-# The bullhorn preset's stream -> Sense collection routing (docs/mapping.md), stated independently.
-STREAM_COLLECTION = {
-    "corporate_users": "internal-users",
-    "candidates": "candidates",
-    "client_contacts": "client-contacts",
-    "client_corporations": "companies",
-    "job_orders": "job-orders",
-    "job_submissions": "submissions",
-    "placements": "placements",
-    "leads": "leads",
-    "candidate_certifications": "certifications",
-    "appointments": "appointments",
-}
 
 # Small counts (at most a few dozen per entity), so the run stays well under two minutes.
 BULLHORN_ARGS = ("--seed", "23", "--scale", "0.08", "--candidates", "45", "--job-submissions", "30")
@@ -121,7 +113,7 @@ def test_pyairbyte_runs_source_ats_into_destination_sense(bullhorn: BullhornEmul
         config_change_callback=keep_rotated_config,
     )
     assert sorted(source.get_available_streams()) == sorted(STREAM_ORDER + ["picklist_options", "candidate_files"])
-    source.select_streams(STREAM_ORDER)  # the entity streams; picklists and files are tested without PyAirbyte
+    source.select_streams(STREAM_ORDER)  # the entity streams; picklists and files: the next test
 
     destination = ab.get_destination(
         "destination-sense",
@@ -178,3 +170,36 @@ def test_pyairbyte_runs_source_ats_into_destination_sense(bullhorn: BullhornEmul
         sense = stored["placements"][str(bullhorn_id)]
         assert sense["candidate_id"] == _ref(record["candidate"])
         assert sense["job_order_id"] == _ref(record["jobOrder"])
+
+
+def test_pyairbyte_runs_picklists_and_files_through_file_transfer(bullhorn_emulator_factory, sense_emulator, tmp_path, monkeypatch):
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    monkeypatch.setenv("AIRBYTE_STAGING_DIRECTORY", str(staging))  # inherited by both connector processes
+    bullhorn = bullhorn_emulator_factory("--seed", "4", "--scale", "0.05", "--candidates", "30")
+    files = requests.get(f"{bullhorn.base_url}/_admin/files", timeout=60).json()["files"]
+    good = {str(f["id"]): f for f in files if acceptable_resume(f)}
+    bad = {str(f["id"]) for f in files if not acceptable_resume(f)}
+    assert good and bad, "the emulator's files include some Sense refuses"
+
+    def keep_rotated_config(new_config: Dict[str, Any]) -> None:
+        source.set_config(dict(new_config), validate=False)
+
+    source = ab.get_source("source-ats", config=bullhorn.config(num_workers=1), local_executable=_connector("source-ats"),
+                           config_change_callback=keep_rotated_config)
+    source.select_streams(["picklist_options", "candidates", "candidate_files"])
+    destination = ab.get_destination("destination-sense", local_executable=_connector("destination-sense"), config={
+        "client_id": sense_emulator.client_id, "client_secret": sense_emulator.client_secret,
+        "api_url": sense_emulator.api_url, "token_url": sense_emulator.token_url, "source_preset": "bullhorn"})
+    result = destination.write(source, cache=False, state_cache=False)
+
+    candidates = _ground_truth(bullhorn, "candidates")
+    assert result.processed_records == 22 + len(candidates) + len(files)  # 22 picklist options records
+    assert picklists_stored(sense_emulator) == 22
+    stored = {r["resume_id"]: r for r in sense_emulator.admin.resumes()}
+    assert set(stored) == set(good)
+    for resume_id, attachment in good.items():
+        assert stored[resume_id]["sha256"] == attachment["sha256"], resume_id
+        assert stored[resume_id]["candidate_id"] == str(attachment["candidate"]["id"])
+    left = {p.stem for p in (staging / "candidate_files").rglob("*") if p.is_file()}
+    assert left == bad, "uploaded files are deleted from the staging directory, refused ones kept"

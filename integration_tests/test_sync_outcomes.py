@@ -82,6 +82,7 @@ def test_rejected_records_of_every_kind_land_in_s3_with_their_reasons(sense_emul
     assert large["record"]["data"]["description"] == "x" * 1_500_001 and "1,500,000" in large["reasons"][0]["problem"]
     patch = by_position[("candidate_changes", 1)]
     assert patch["record"]["data"] == {"id": "404", "first_name": "Nobody"}  # as received, though Sense refused it while delivering
+    assert patch["record_sent"] == {"first_name": "Nobody"}  # and as sent (a PATCH body has no id)
     assert "no entity with this id" in patch["reasons"][0]["problem"]
     assert report["streams"]["candidates"]["rejected"] == 6 and report["streams"]["candidates"]["received"] == 7
     assert report["streams"]["candidates"]["sent"] == 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Build the connector images: airbyte/destination-sense:dev, airbyte/source-ats:dev and
-airbyte/source-sense-writebacks:dev (``make image``).
+"""Build the images: the connectors airbyte/destination-sense:dev, airbyte/source-ats:dev and
+airbyte/source-sense-writebacks:dev, and the service sense-writeback:dev (``make image``).
 
 Base images, in this order (``--base auto``, the default):
   1. the digest-pinned bases named in each connector's Dockerfile (pulled if absent);
@@ -28,8 +28,14 @@ IMAGES = {
     "source-ats": (ROOT / "source-ats" / "Dockerfile", ROOT / "source-ats", "airbyte/source-ats:dev", "sense-local/source-declarative-manifest:stand-in"),
     "source-sense-writebacks": (ROOT / "source-sense-writebacks" / "Dockerfile", ROOT / "source-sense-writebacks",
                                 "airbyte/source-sense-writebacks:dev", "sense-local/source-declarative-manifest:stand-in"),
+    "sense-writeback": (ROOT / "sense-writeback" / "Dockerfile", ROOT / "sense-writeback", "sense-writeback:dev",
+                        "sense-local/python-slim:stand-in"),
 }
 WHEELS = ROOT / ".image-wheels"
+RECEIVER_WHEELS = ROOT / "sense-writeback" / ".image-wheels"
+# sense-writeback's runtime base has no pip: on the stand-in, its build stage runs on the connector base (same
+# Debian python3.11); on the pinned base, both stages are python:3.11-slim.
+RECEIVER_BUILD_STAND_IN = "sense-local/python-connector-base:stand-in"
 UNAVAILABLE = 3
 
 
@@ -77,22 +83,35 @@ def choose_base(name: str, mode: str) -> str | None:
 
 
 def prepare_wheels() -> None:
-    """The destination's wheels, fetched and built by this machine's pip (works offline from pip's cache):
-    what ``pip install --use-pep517 ./sense-api .`` in the Dockerfile needs, setuptools and wheel included
-    (pip's isolated build of a setup.py-only project installs both, as its default build requirements)."""
+    """The files the Dockerfile installs from an index, fetched by this machine's pip (works offline from
+    pip's cache): exactly those of requirements/destination.lock and requirements/build.lock, each checked
+    against its hash here and again in the image (our own two distributions are built there from source)."""
     shutil.rmtree(WHEELS, ignore_errors=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(WHEELS), "setuptools", "wheel",
-         str(ROOT / "sense-api"), str(ROOT)],
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "--dest", str(WHEELS),
+         "-r", str(ROOT / "requirements" / "destination.lock"), "-r", str(ROOT / "requirements" / "build.lock")],
+        check=True,
+    )
+
+
+def prepare_receiver_wheels() -> None:
+    """sense-writeback's wheels (the receiver and the contract, with their requirements; no extras, so no
+    Airbyte CDK), fetched and built by this machine's pip."""
+    shutil.rmtree(RECEIVER_WHEELS, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(RECEIVER_WHEELS),
+         str(ROOT / "sense-api"), str(ROOT / "sense-writeback")],
         check=True,
     )
 
 
 def build(name: str, base: str) -> str:
-    dockerfile, context, tag, _ = IMAGES[name]
+    dockerfile, context, tag, stand_in = IMAGES[name]
     args = ["build", "-q", "-t", tag, "-f", str(dockerfile), "--build-arg", f"BASE_IMAGE={base}"]
     if name == "destination-sense":
         args += ["--build-arg", "PIP_INSTALL_ARGS=--no-index --find-links .image-wheels"]
+    if name == "sense-writeback" and base == stand_in:
+        args += ["--build-arg", f"BUILD_IMAGE={RECEIVER_BUILD_STAND_IN}"]
     result = _docker(*args, str(context), timeout=1800)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
@@ -129,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         return UNAVAILABLE
     if "destination-sense" in bases:
         prepare_wheels()
+    if "sense-writeback" in bases:
+        prepare_receiver_wheels()
     for name, base in bases.items():
         tag = build(name, base)
         print(f"{tag}  {image_size(tag) / 1e6:.0f} MB  (base {base})")

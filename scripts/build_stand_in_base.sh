@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the connector images' base images without Docker Hub.
+# Build the images' base images without Docker Hub (the connectors' and sense-writeback's).
 #
 # Normal path first: pull the digest-pinned bases named in the Dockerfiles
 # (airbyte/python-connector-base for destination-sense, airbyte/source-declarative-manifest
@@ -11,6 +11,9 @@
 #      WORKDIR /airbyte/integration_code  ->  sense-local/python-connector-base:stand-in
 #   3. the CDK's declarative-manifest runner on that, laid out as in the CDK's own image
 #      ->  sense-local/source-declarative-manifest:stand-in
+#   4. for sense-writeback (a service, not a connector), the stand-in of python:3.11-slim: another minimal
+#      debootstrap with python3 only, trimmed of what a Python service never runs (apt and its libraries,
+#      perl, e2fsprogs, docs, man pages, locales, iconv modules)  ->  sense-local/python-slim:stand-in
 # Then build the connectors on them:  make image BASE=stand-in
 #
 # Needs: docker (a running daemon), debootstrap, root (debootstrap), a Debian mirror, and pip on this
@@ -20,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY_BASE_TAG=sense-local/python-connector-base:stand-in
+SLIM_BASE_TAG=sense-local/python-slim:stand-in
 SDM_BASE_TAG=sense-local/source-declarative-manifest:stand-in
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=${DEBIAN_SUITE:-bookworm}
@@ -29,7 +33,7 @@ pinned() { sed -n 's/^ARG BASE_IMAGE=//p' "$1"; }
 
 if [ "${1:-}" != "--force" ]; then
   ok=1
-  for dockerfile in Dockerfile source-ats/Dockerfile source-sense-writebacks/Dockerfile; do
+  for dockerfile in Dockerfile source-ats/Dockerfile source-sense-writebacks/Dockerfile sense-writeback/Dockerfile; do
     base=$(pinned "$dockerfile")
     echo "==> docker pull $base"
     docker pull "$base" >/dev/null 2>&1 || { ok=0; echo "    pull failed: building a stand-in instead"; break; }
@@ -88,6 +92,27 @@ ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]
 USER airbyte
 DOCKERFILE
 docker build -q -t "$SDM_BASE_TAG" "$work/sdm" >/dev/null
+
+echo "==> $SLIM_BASE_TAG (debootstrap minbase + python3, trimmed)"
+debootstrap --variant=minbase --include=python3 "$SUITE" "$work/slim" "$MIRROR" >"$work/debootstrap-slim.log" 2>&1 \
+  || { tail -n 20 "$work/debootstrap-slim.log"; exit 1; }
+# Files of packages a Python service never uses (dpkg's own lists name them); the packages stay
+# "installed" in dpkg's database, which nothing in this image consults.
+for package in apt libapt-pkg6.0 gpgv debian-archive-keyring e2fsprogs libext2fs2 libss2 logsave libdb5.3 \
+    libgnutls30 libhogweed6 libnettle8 libp11-kit0 libtasn1-6 libidn2-0 libunistring2 libseccomp2 libxxhash0 perl-base; do
+  list="$work/slim/var/lib/dpkg/info/$package.list"
+  [ -f "$list" ] || list="$work/slim/var/lib/dpkg/info/$package:amd64.list"
+  [ -f "$list" ] || continue
+  while IFS= read -r path; do
+    [ -f "$work/slim$path" ] || [ -L "$work/slim$path" ] && rm -f "$work/slim$path"
+  done <"$list"
+done
+rm -rf "$work/slim/var/cache/apt" "$work/slim/var/lib/apt" "$work/slim/usr/share/doc" "$work/slim/usr/share/man" \
+  "$work/slim/usr/share/info" "$work/slim/usr/share/locale" "$work/slim/usr/share/lintian" \
+  "$work/slim/usr/share/bash-completion" "$work/slim/usr/lib/x86_64-linux-gnu/gconv" "$work/slim/var/log/"*
+find "$work/slim/usr/lib/python3.11" -name __pycache__ -prune -exec rm -rf {} +
+tar -C "$work/slim" -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8' \
+  -c 'CMD ["python3"]' - "$SLIM_BASE_TAG" >/dev/null
 
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^sense-local/'
 echo "Stand-in bases built; build the connectors on them with: make image BASE=stand-in"

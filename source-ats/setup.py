@@ -15,7 +15,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["source_ats", "source_ats.*"]),
     package_data={"source_ats": ["manifest.yaml", "schemas/*.json"]},
-    install_requires=["airbyte-cdk>=7.39,<8", "PyYAML>=6", "orjson>=3.10", "requests>=2.31"],
-    extras_require={"tests": ["pytest>=8", "pytest-timeout>=2.3", "requests-mock>=1.12", "sense-api>=0.2", "sense-dev-tools>=0.1"]},
+    install_requires=["airbyte-cdk>=7.39,<8", "PyYAML>=6", "orjson>=3.10", "requests>=2.31", "urllib3>=1.26"],
+    extras_require={"tests": ["pytest>=8", "pytest-timeout>=2.3", "requests-mock>=1.12", "sense-api>=0.2", "sense-dev-tools[cdk]>=0.2",
+                                  "sense-writeback>=0.3"]},
     entry_points={"console_scripts": ["source-ats=source_ats.run:run"]},
 )

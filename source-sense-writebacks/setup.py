@@ -14,6 +14,6 @@ setup(
     packages=find_packages(include=["source_sense_writebacks", "source_sense_writebacks.*"]),
     package_data={"source_sense_writebacks": ["manifest.yaml"]},
     install_requires=["airbyte-cdk>=7.39,<8", "PyYAML>=6", "requests>=2.31"],
-    extras_require={"tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools>=0.1", "sense-writeback>=0.2"]},
+    extras_require={"tests": ["pytest>=8", "pytest-timeout>=2.3", "sense-dev-tools[cdk]>=0.2", "sense-writeback>=0.2"]},
     entry_points={"console_scripts": ["source-sense-writebacks=source_sense_writebacks.run:run"]},
 )

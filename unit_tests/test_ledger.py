@@ -157,29 +157,43 @@ class _Recorder(LedgerObserver):
         self.events = []
 
     def record_rejected(self, rejection):
-        self.events.append(("rejected", rejection.stream, rejection.position, rejection.entity_id, rejection.problems, rejection.line))
+        self.events.append(("rejected", rejection.row, rejection.stream, rejection.position, rejection.entity_id, rejection.problems,
+                            rejection.line, rejection.sent))
 
     def records_sent(self, delivered):
         self.events.append(("sent", delivered.row, [r.position for r in delivered.records], delivered.outcome, delivered.request_id))
+
+    def before_state(self, state):
+        self.events.append(("before state", state["destinationStats"]))
 
     def state_committed(self, state):
         self.events.append(("state", state["destinationStats"]))
 
 
-def test_observers_are_told_every_rejection_delivery_and_state():
+def test_observers_are_told_every_rejection_delivery_and_state_around_its_echo():
     ledger = _ledger()
     recorder = _Recorder()
     ledger.add_observer(recorder)
     _receive(ledger, A, 3)
-    ledger.reject(A, 2, "x", [("email", "bad")], b'{"type":"RECORD"}')
+    ledger.reject(A, 2, "x", [("email", "bad")], b'{"type":"RECORD"}', b'{"id":"x"}')
     ledger.sent("candidates", [RecordRef(A, 1, "w"), RecordRef(A, 3, "y")], "sent", "req-1")
-    ledger.state_message(_stream_state("a"), A, ledger.positions(A))
+    ledger.commit_state(_stream_state("a"), A, ledger.positions(A), lambda state: recorder.events.append(("echo", state["destinationStats"])))
+    counts = {"recordCount": 2.0, "rejectedRecordCount": 1.0}
     assert recorder.events == [
-        ("rejected", A, 2, "x", (("email", "bad"),), b'{"type":"RECORD"}'),
+        ("rejected", "candidates", A, 2, "x", (("email", "bad"),), b'{"type":"RECORD"}', b'{"id":"x"}'),
         ("sent", "candidates", [1, 3], "sent", "req-1"),
-        ("state", {"recordCount": 2.0, "rejectedRecordCount": 1.0}),
+        ("before state", counts), ("echo", counts), ("state", counts),
     ]
     assert ledger.states_committed == 1
+
+
+def test_a_rejection_that_fails_the_sync_is_still_told_to_observers():
+    ledger = _ledger(policy="fail")
+    recorder = _Recorder()
+    ledger.add_observer(recorder)
+    with pytest.raises(InvalidRecordError):
+        ledger.reject(A, 1, "x", [("email", "bad")], b"line")
+    assert [event[0] for event in recorder.events] == ["rejected"] and ledger["candidates"].rejected == 0
 
 
 def test_an_observer_that_fails_fails_the_caller():

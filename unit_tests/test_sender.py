@@ -85,8 +85,9 @@ def test_400_rejects_exactly_the_named_records_and_resends_the_rest(httpserver):
     state = [orjson.loads(line) for line in buffer.getvalue().splitlines() if b'"STATE"' in line][0]["state"]
     assert state["destinationStats"] == {"recordCount": 8.0, "rejectedRecordCount": 2.0}
     # the observer point: each rejection with its input line and reasons, each accepted request with its request_id
-    assert [(r.position, r.entity_id, r.line, r.problems) for r in recorder.rejected] == [
-        (4, "3", b"line 4", (("status", "status not allowed"),)), (8, "7", b"line 8", (("status", "status not allowed"),))]
+    assert [(r.position, r.entity_id, r.line, r.problems, r.sent) for r in recorder.rejected] == [
+        (4, "3", b"line 4", (("status", "status not allowed"),), b'{"id":"3"}'),
+        (8, "7", b"line 8", (("status", "status not allowed"),), b'{"id":"7"}')]
     (delivered,) = recorder.sent
     assert delivered.request_id == "r" and delivered.outcome == "sent"
     assert [item.position for item in delivered.records] == [1, 2, 3, 5, 6, 7, 9, 10]

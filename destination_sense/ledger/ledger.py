@@ -21,14 +21,16 @@ Observers (``LedgerObserver``): ``add_observer`` plugs in something that wants e
 writer of rejected records and per-record results to object storage. It is told, on the thread that
 found it, and before the STATE that covers the record can be echoed:
 
-- ``record_rejected(Rejection)``: stream, position, record id (or None), every reason
-  ``(field or None, problem)``, and ``line``: the input line as received when the record was rejected
-  while reading, or when it was in a batch Sense refused (None only for side-stream records refused
-  by Sense, whose lines are not kept);
+- ``record_rejected(Rejection)``: its row, stream, position, record id (or None), every reason
+  ``(field or None, problem)``, ``line`` (the input line as received; None only for side-stream
+  records Sense refused, whose lines are not kept) and ``sent`` (the record's JSON as sent, for a
+  record Sense refused). It is told before ``on_invalid_record: fail`` stops the sync, so a record
+  that fails the sync is reported too;
 - ``records_sent(Delivered)``: the row (entity collection, ``possible-values`` or ``resumes``), the
   records (objects with ``stream``, ``position``, ``entity_id``), the outcome (``sent`` for a POST or
   PUT, ``updated`` for a PATCH) and Sense's ``request_id`` of the request that carried them;
-- ``state_committed(state)``: the STATE as echoed.
+- ``before_state(state)`` just before a STATE is echoed (everything it covers has been reported: the
+  place to make what was reported durable), and ``state_committed(state)`` once it was echoed.
 
 An observer that raises fails the sync like any delivery error (nothing after it is echoed).
 """
@@ -76,11 +78,13 @@ class StreamStats:
 
 @dataclass(frozen=True)
 class Rejection:
+    row: str
     stream: StreamKey
     position: int
     entity_id: Optional[str]
     problems: Tuple[Problem, ...]
-    line: Optional[bytes] = None
+    line: Optional[bytes] = None  # the input line as received
+    sent: Optional[bytes] = None  # the JSON sent, when Sense refused it
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ class LedgerObserver:
         pass
 
     def records_sent(self, delivered: Delivered) -> None:
+        pass
+
+    def before_state(self, state: Dict[str, Any]) -> None:
         pass
 
     def state_committed(self, state: Dict[str, Any]) -> None:
@@ -183,14 +190,24 @@ class SyncLedger:
 
     # outcomes ----------------------------------------------------------------
     def reject(
-        self, stream: StreamKey, position: int, entity_id: Optional[str], problems: Iterable[Problem], line: Optional[bytes] = None
+        self,
+        stream: StreamKey,
+        position: int,
+        entity_id: Optional[str],
+        problems: Iterable[Problem],
+        line: Optional[bytes] = None,
+        sent: Optional[bytes] = None,
     ) -> None:
         problems = tuple(problems)
+        counts = self.streams[stream]
+        if self.observers:  # told first: a record that fails the sync is reported too
+            rejection = Rejection(counts.row, stream, position, entity_id, problems, line, sent)
+            for observer in self.observers:
+                observer.record_rejected(rejection)
         message = describe(stream, position, entity_id, problems)
         if self.policy == "fail":
             raise InvalidRecordError(message + " (on_invalid_record is 'fail').")
         with self.lock:
-            counts = self.streams[stream]
             counts.rejected += 1
             self.rows[counts.row].rejected += 1
             self._rejected_at[stream].append(position)
@@ -201,10 +218,6 @@ class SyncLedger:
             self.warn(message)
             if logged + 1 == MAX_LOGGED_PER_STREAM:
                 self.warn(f"Further rejections in stream '{stream_label(stream)}' are counted, not logged.")
-        if self.observers:
-            rejection = Rejection(stream, position, entity_id, problems, line)
-            for observer in self.observers:
-                observer.record_rejected(rejection)
 
     def sent(
         self,
@@ -269,17 +282,26 @@ class SyncLedger:
         return received, rejected
 
     def state_message(self, state: Dict[str, Any], scope: Optional[StreamKey], positions: Dict[StreamKey, int]) -> Dict[str, Any]:
-        """The STATE to echo: its fields as received plus ``destinationStats`` of its window; observers are told."""
+        """The STATE to echo: its fields as received plus ``destinationStats`` of its window (which this closes)."""
         received, rejected = self.close_window(scope, positions)
         echoed = dict(state)
         stats = dict(echoed.get("destinationStats") or {})
         stats["recordCount"] = float(received - rejected)
         stats["rejectedRecordCount"] = float(rejected)
         echoed["destinationStats"] = stats
+        return echoed
+
+    def commit_state(
+        self, state: Dict[str, Any], scope: Optional[StreamKey], positions: Dict[StreamKey, int], echo: Callable[[Dict[str, Any]], None]
+    ) -> None:
+        """Echo a STATE with its window's counts (``echo``), the observers told before and after."""
+        echoed = self.state_message(state, scope, positions)
+        for observer in self.observers:
+            observer.before_state(echoed)
+        echo(echoed)
         self.states_committed += 1
         for observer in self.observers:
             observer.state_committed(echoed)
-        return echoed
 
     # totals and the log ---------------------------------------------------------
     def _refresh_received(self) -> None:

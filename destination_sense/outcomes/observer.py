@@ -4,6 +4,7 @@
 ``SyncOutcomes`` each rejected record (with its input line), the records Sense accepted (with the
 ``request_id`` of their request) and each STATE just before it is written out (``SyncOutcomes.before_state``
 stores every rejected record first; a storage failure raised there keeps the STATE from being echoed).
+The ledger tells an observer of a rejection before it counts it: the recorder's guard adds that one.
 ``LedgerCounts`` gives the recorder the ledger's own counts, so the report's numbers are the destination's.
 """
 from __future__ import annotations
@@ -50,15 +51,14 @@ class OutcomesObserver(LedgerObserver):
         self.ledger = ledger
         outcomes.attach(LedgerCounts(ledger), {key: "deleted" for key in deleted_streams})
 
-    def record_rejected(self, rejection: Rejection) -> None:
-        counts = self.ledger.streams.get(rejection.stream)
-        row = counts.row if counts is not None else ""
-        self.outcomes.rejected(row, rejection.stream, rejection.position, rejection.entity_id, rejection.problems, raw_line=rejection.line)
+    def record_rejected(self, rejection: Rejection) -> None:  # told before the ledger counts it
+        self.outcomes.rejected(rejection.row, rejection.stream, rejection.position, rejection.entity_id, rejection.problems,
+                               raw_line=rejection.line, sent_json=rejection.sent)
 
     def records_sent(self, delivered: Delivered) -> None:
         if self.outcomes.all_results:  # else nothing to write: the ledger counts
             records = [(record.stream, record.position, record.entity_id) for record in delivered.records]
             self.outcomes.sent(delivered.row, records, delivered.request_id, delivered.outcome)
 
-    def state_committed(self, state: Mapping[str, Any]) -> None:  # called before the STATE is written out
+    def before_state(self, state: Mapping[str, Any]) -> None:
         self.outcomes.before_state()

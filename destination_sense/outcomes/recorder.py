@@ -21,7 +21,8 @@ log shows. Without storage, it keeps the reasons and applies the guard, and stor
 Each rejected line: ``stream``, ``namespace``, ``position`` (1-based, in the stream), ``id``, ``entity``,
 ``reasons`` (``[{"field", "problem"}]``), ``rejected_at``, and ``record`` (the Airbyte record as received:
 ``data``, ``emitted_at``, …), or ``raw_line`` (``raw_line_base64`` when not UTF-8) for a line that does
-not read back exactly; neither for a side-stream record Sense refused (its line is not kept).
+not read back exactly; neither for a side-stream record Sense refused (its line is not kept); and, for a
+record Sense refused, ``record_sent`` (the JSON that was sent).
 """
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ class SyncCounts(Protocol):
     """The write path's own counts, read by the recorder (``observer.LedgerCounts`` reads the sync ledger)."""
 
     def stream(self, key: StreamKey) -> Tuple[int, int, int]:
-        """``(received, sent, rejected)`` of a stream so far."""
+        """``(received, sent, rejected)`` of a stream so far; ``rejected`` does not hold a rejection while it is
+        being reported (the sync ledger tells its observers first, then counts)."""
 
     def entities(self) -> Mapping[str, Mapping[str, int]]:
         """Per entity (summary row): received, sent, rejected, requests, retries."""
@@ -175,7 +177,9 @@ class SyncOutcomes:
         entity_id: Optional[str],
         problems: Sequence[Problem],
         raw_line: Optional[bytes] = None,
+        sent_json: Optional[bytes] = None,
     ) -> None:
+        """``raw_line``: the input line as received; ``sent_json``: the JSON sent, when Sense refused the record."""
         with self._lock:
             entry = self._stream(stream)
             entry.count_reasons(problems)
@@ -186,6 +190,8 @@ class SyncOutcomes:
                     "entity": collection, "reasons": [{"field": f, "problem": p} for f, p in problems], "rejected_at": at,
                 }
                 line.update(_record_fields(raw_line))
+                if sent_json is not None:
+                    line["record_sent"] = orjson.Fragment(sent_json)
                 entry.rejected_parts.write(self._json(line))
                 if entry.result_parts is not None:
                     entry.result_parts.write(self._json({
@@ -193,7 +199,7 @@ class SyncOutcomes:
                         "entity": collection, "outcome": "rejected", "request_id": None, "at": at,
                         "reasons": line["reasons"],
                     }))
-            self._check(stream, entry)
+            self._check(stream, entry, reporting=1)
 
     def sent(
         self, collection: str, records: Iterable[Tuple[StreamKey, int, Optional[str]]], request_id: Optional[str] = None, outcome: str = "sent"
@@ -230,9 +236,10 @@ class SyncOutcomes:
             for key, entry in self._streams.items():
                 self._check(key, entry)
 
-    def _check(self, key: StreamKey, entry: _Stream) -> None:
+    def _check(self, key: StreamKey, entry: _Stream, reporting: int = 0) -> None:
+        """``reporting``: rejections being reported, not yet in the write path's counts."""
         received, _, rejected = self._counts.stream(key)
-        self.guard.check(entry.label, received, rejected, entry.reasons.most_common(3))
+        self.guard.check(entry.label, received, rejected + reporting, entry.reasons.most_common(3))
 
     # the sync's start and end ------------------------------------------------
     def start(self) -> None:

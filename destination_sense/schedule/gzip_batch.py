@@ -110,22 +110,10 @@ class GzipBatch:
     def _room(self) -> int:
         return self.max_bytes - self._out_len - FINISH_RESERVE
 
-    def _compress(self, data: bytes) -> bytes:
-        self.compressor_calls += 1
-        return self._comp.compress(data) + self._comp.flush(_deflate.Z_SYNC_FLUSH)
-
     def _commit(self, chunk: bytes, raw_len: int) -> None:
         self._out.append(chunk)
         self._out_len += len(chunk)
         self._fed_raw += raw_len
-
-    def _piece(self, item: Item, first: bool) -> bytes:
-        return (b"[" if first else b",") + item.data
-
-    def _accept(self, item: Item, raw_len: int) -> None:
-        self._ids[item.entity_id] = len(self.items)
-        self.items.append(item)
-        self._raw_total += raw_len
 
     # ------------------------------------------------------------------
     def add(self, item: Item) -> bool:
@@ -135,14 +123,17 @@ class GzipBatch:
         """
         return self.extend((item,)) == 1
 
-    def _try_run(self, run: Sequence[Item], pieces: Sequence[bytes]) -> bool:
+    def _try_run(self, run: Sequence[Item]) -> bool:
         """Compress ``run``; keep it if the batch still fits, else roll back to a copy of the state.
 
         No copy is taken when the run fits even uncompressed (deflate adds at most a few bytes per
         16 KiB): it cannot overflow."""
-        data = b"".join(pieces)
-        snapshot = None if len(data) + len(data) // 1024 + 64 <= self._room else self._comp.copy()
-        chunk = self._compress(data)
+        data = b",".join([item.data for item in run])
+        raw = len(data) + 1  # with the "[" or "," before the run
+        snapshot = None if raw + raw // 1024 + 64 <= self._room else self._comp.copy()
+        self.compressor_calls += 1
+        comp = self._comp
+        chunk = comp.compress(b"," if self.items else b"[") + comp.compress(data) + comp.flush(_deflate.Z_SYNC_FLUSH)
         if len(chunk) > self._room:
             if snapshot is None:  # pragma: no cover - excluded by the bound above
                 raise AssertionError("a run that fitted uncompressed overflowed")
@@ -150,55 +141,56 @@ class GzipBatch:
             if not self.items and len(run) == 1:
                 raise RecordTooLarge(len(run[0].data), f"more than {len(chunk):,}", self.max_bytes)
             return False
-        self._commit(chunk, len(data))
-        for item, piece in zip(run, pieces):
-            self._accept(item, len(piece))
+        self._commit(chunk, raw)
+        items = self.items
+        self._ids.update(zip([item.entity_id for item in run], range(len(items), len(items) + len(run))))
+        items.extend(run)
+        self._raw_total += raw
         return True
 
     def extend(self, items: Sequence[Item], start: int = 0) -> int:
         """Add ``items[start:]`` in order while they fit; return the index of the first one left out."""
         if self._finished is not None:
             raise RuntimeError("batch already finished")
+        ids = self._ids
         i, n = start, len(items)
         while i < n:
             item = items[i]
-            previous = self._ids.get(item.entity_id)
+            previous = ids.get(item.entity_id)
             if previous is not None:  # a later version of a record already in the batch
                 if not self._replace(previous, item):
                     return i
+                ids = self._ids  # rebuilt
                 i += 1
                 continue
             if len(self.items) >= self.max_records:
                 return i
             if self._careful:
-                if not self._try_run((item,), (self._piece(item, not self.items),)):
+                if not self._try_run((item,)):
                     return i
                 i += 1
                 continue
             ratio = self.ratio or 1.0
             budget = self._room * RUN_FILL / ratio
-            run: List[Item] = []
-            pieces: List[bytes] = []
             seen = set()
             size = 0
-            limit = self.max_records - len(self.items)
             j = i
-            while j < n and len(run) < limit:
+            end = min(n, i + self.max_records - len(self.items))
+            while j < end:
                 item = items[j]
-                if item.entity_id in self._ids or item.entity_id in seen:
+                entity_id = item.entity_id
+                if entity_id in ids or entity_id in seen:
                     break
-                piece = self._piece(item, not self.items and not run)
-                if size + len(piece) > budget and run:
+                size += len(item.data) + 1
+                if size > budget and j > i:
+                    size -= len(item.data) + 1
                     break
-                run.append(item)
-                pieces.append(piece)
-                seen.add(item.entity_id)
-                size += len(piece)
+                seen.add(entity_id)
                 j += 1
-            if len(run) == 1 and size > budget:
+            if j == i + 1 and size > budget:
                 self._careful = True  # one record fills what is left: go record by record
                 continue
-            if self._try_run(run, pieces):
+            if self._try_run(items[i:j]):
                 i = j
             else:
                 self._careful = True

@@ -217,7 +217,7 @@ class EntityScheduler(Stage):
                     alone.extend([bad], 0)
                     self._close(collection)
                     continue
-                self.ledger.reject(bad.stream, bad.position, bad.entity_id, [(None, str(exc))], bad.line)
+                self.ledger.reject(bad.stream, bad.position, bad.entity_id, [(None, str(exc))], bad.line, bad.data)
                 continue
             if i < n or batch.full:
                 # closed by a limit: choose the next batch's level from which limit it was

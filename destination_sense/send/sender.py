@@ -70,7 +70,7 @@ class Sender(Stage):
         if cls is GzipBatch:
             self._deliver(item)
         elif cls is StateMarker:
-            self.output.state(self.ledger.state_message(item.state, item.scope, item.positions))
+            self.ledger.commit_state(item.state, item.scope, item.positions, self.output.state)
         elif cls is Updates:
             self._update(item)
         else:  # a sink's work (possible values, resume uploads)
@@ -143,6 +143,7 @@ class Sender(Stage):
         items = batch.items
         self.ledger.split(batch.collection)
         if len(items) == 1:
+            batch.restore_raw()  # the rejection carries the JSON as sent
             self._reject(items[0], [(None, why + " for this single record")])
             self._count_superseded(batch)
             return
@@ -165,6 +166,7 @@ class Sender(Stage):
         if not by_index:
             self._split(batch, "Sense answered 400 without naming the records at fault")
             return
+        batch.restore_raw()  # the rejections carry the JSON as sent
         for index, item_errors in sorted(by_index.items()):
             self._reject(batch.items[index], [(e.field_name, e.message) for e in item_errors])
         rest = [item for i, item in enumerate(batch.items) if i not in by_index]
@@ -182,4 +184,4 @@ class Sender(Stage):
             batch.superseded = []
 
     def _reject(self, item: Item, problems: List[Tuple]) -> None:
-        self.ledger.reject(item.stream, item.position, item.entity_id, problems, item.line)
+        self.ledger.reject(item.stream, item.position, item.entity_id, problems, item.line, item.data)

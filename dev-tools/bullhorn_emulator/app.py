@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bullhorn_emulator import events, files, picklists, writes
 from bullhorn_emulator.auth import OAuthRoutes
-from bullhorn_emulator.config import ADMIN_SETTINGS, BadRequest, int_param, is_int, settings_changes
+from bullhorn_emulator.config import ADMIN_SETTINGS, BadRequest, int_param, is_int, retry_after_headers, settings_changes
 from bullhorn_emulator.query import QueryError
 from bullhorn_emulator.state import EmulatorState
 
@@ -63,7 +63,8 @@ class Routes(OAuthRoutes):
         if status == 401:
             return self._error(401, "Bad 'BhRestToken' or timed-out.", "errors.authentication.invalidRestToken")
         if st.rate_limited():
-            return self._error(429, "Too many requests. Wait 1 second, then retry.")
+            body = {"errorMessage": "Too many requests. Wait 1 second, then retry.", "errorCode": 429}
+            return self._send(429, body, retry_after_headers(st.settings, time.time()))
         if st.settings.latency_ms:
             time.sleep(st.settings.latency_ms / 1000.0)
         parts = rest_path.strip("/").split("/")

@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import List, Optional
 
+import emulator_http
 from bullhorn_emulator.config import Settings
 from bullhorn_emulator.data import DEFAULT_COUNTS
 from bullhorn_emulator.transport import make_server
@@ -49,16 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per REST data call")
     p.add_argument("--event-retention", type=float, default=Settings.event_retention,
                    help="seconds event-subscription events and read batches are kept (default 86400)")
-    p.add_argument("--read-timeout", type=float, default=Settings.read_timeout,
-                   help="seconds a connection may send nothing before it is closed (default 60)")
+    emulator_http.add_arguments(p)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.read_timeout > 0:
-        parser.error("--read-timeout must be greater than 0")
+    limits = emulator_http.from_arguments(args, parser)
     if not args.event_retention > 0:
         parser.error("--event-retention must be greater than 0")
     try:
@@ -79,7 +78,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         initial_refresh_token=args.refresh_token or None, access_token_ttl=args.access_token_ttl,
         session_ttl=args.session_ttl, session_max_calls=args.session_max_calls,
         throttle_every=args.throttle_every, rate_limit_per_minute=args.rate_limit_per_minute,
-        latency_ms=args.latency_ms, read_timeout=args.read_timeout,
+        latency_ms=args.latency_ms, limits=limits,
         event_retention=args.event_retention,
     )
     server = make_server(settings, args.host, args.port)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
+from emulator_http import ConnectionLimits
 from bullhorn_emulator.data import DEFAULT_COUNTS
 from bullhorn_emulator.query import QueryError
 
@@ -37,9 +39,12 @@ class Settings:
     session_max_calls: int = 0  # >0: a session answers 401 after this many REST calls
     throttle_every: int = 0  # >0: every n-th REST call is answered with 429
     rate_limit_per_minute: int = 0  # >0: REST calls beyond this many in 60 s get 429
+    retry_after: int = 0  # >0: a 429 carries Retry-After: this many seconds
+    retry_after_http_date: int = 0  # 1: ... written as an HTTP date (now + retry_after) instead
     latency_ms: float = 0.0  # added to every REST data call
     event_retention: float = 86400.0  # seconds queued events and read batches (for requestId re-gets) are kept
-    read_timeout: float = 60.0  # seconds a connection may send nothing (a half-sent request gets a 400)
+    #: header, body and idle timeouts and the bound on connections (``emulator_http``)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 class BadRequest(Exception):
@@ -77,7 +82,17 @@ ADMIN_SETTINGS: Dict[str, Tuple[type, float, bool]] = {
     "session_max_calls": (int, 0, True), "throttle_every": (int, 0, True), "rate_limit_per_minute": (int, 0, True),
     "access_token_ttl": (float, 0, False), "session_ttl": (float, 0, False), "latency_ms": (float, 0, True),
     "event_retention": (float, 0, False),
+    "retry_after": (int, 0, True), "retry_after_http_date": (int, 0, True),
 }
+
+
+def retry_after_headers(settings: Settings, now: float) -> Dict[str, str]:
+    """The ``Retry-After`` header of a 429, in the form the settings ask for (none when ``retry_after`` is 0)."""
+    if settings.retry_after <= 0:
+        return {}
+    if settings.retry_after_http_date:
+        return {"Retry-After": formatdate(now + settings.retry_after, usegmt=True)}
+    return {"Retry-After": str(settings.retry_after)}
 
 
 def settings_changes(params: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,22 +1,25 @@
 """The HTTP transport: the request handler (framing, bodies, parameters, answers) and the threading server.
 
+Header, body and idle timeouts and the bound on connections are ``emulator_http``'s, as in sense-emulator.
+
 ``make_server(settings)`` builds the state and a server bound to it; the routes are ``app.Routes``.
 """
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from emulator_http import BoundedThreadingServer, DeadlineHandlerMixin
 from bullhorn_emulator import writes
 from bullhorn_emulator.app import Routes
 from bullhorn_emulator.config import MAX_BODY_BYTES, BadRequest, Settings
 from bullhorn_emulator.state import EmulatorState
 
-class Handler(Routes, BaseHTTPRequestHandler):
+class Handler(Routes, DeadlineHandlerMixin, BaseHTTPRequestHandler):
     server_version = "BullhornEmulator/0.1"
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -47,6 +50,9 @@ class Handler(Routes, BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
+    def answer_header_timeout(self, message: str) -> None:
+        self._error(408, message)
+
     def _error(self, status: int, message: str, key: Optional[str] = None) -> None:
         body: Dict[str, Any] = {"errorMessage": message, "errorCode": status}
         if key:
@@ -59,6 +65,7 @@ class Handler(Routes, BaseHTTPRequestHandler):
             raise BadRequest("Transfer-Encoding is not supported; send a Content-Length", 501, close=True)
         lengths = {v.strip() for v in self.headers.get_all("Content-Length") or []}
         if not lengths:
+            self.reader.request_read()
             return b""
         if len(lengths) > 1:
             raise BadRequest("conflicting Content-Length headers", close=True)
@@ -68,12 +75,15 @@ class Handler(Routes, BaseHTTPRequestHandler):
         length = int(text)
         if length > MAX_BODY_BYTES:
             raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", 413, close=True)
+        self.reader.start_body()
         try:
             raw = self.rfile.read(length)
         except TimeoutError:
             raw = b""
         if len(raw) < length:
-            raise BadRequest(f"request body shorter than its Content-Length ({length} bytes)", close=True)
+            raise BadRequest(f"request body shorter than its Content-Length ({length} bytes; not received within "
+                             f"{self.reader.limits.body_timeout:g} s)", close=True)
+        self.reader.request_read()
         return raw
 
     def _params(self) -> Dict[str, Any]:
@@ -113,18 +123,10 @@ class Handler(Routes, BaseHTTPRequestHandler):
         self._dispatch()
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # The listen backlog: the stdlib's default of 5 drops the SYNs of a burst of clients, which
-    # then wait for TCP's retransmission back-off (1, 3, 7, 15 s...) before they are even accepted.
-    request_queue_size = 1024
-
-
-def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+def make_server(settings: Settings, host: str = "127.0.0.1", port: int = 0) -> BoundedThreadingServer:
     state = EmulatorState(settings)
-    handler = type("BoundHandler", (Handler,), {"state": state, "timeout": settings.read_timeout})
-    server = EmulatorServer((host, port), handler)
+    handler = type("BoundHandler", (Handler,), {"state": state})
+    server = BoundedThreadingServer((host, port), handler, settings.limits)
     state.writes = writes.Writes(state)  # type: ignore[attr-defined]
     server.state = state  # type: ignore[attr-defined]
     return server

@@ -16,17 +16,21 @@ from sense_testing.fixtures_bullhorn import (
     BullhornEmulator,
     start_bullhorn_emulator,
 )
-from sense_testing.raw_http import RawConnection, exchange
+from sense_testing.raw_http import RawConnection, exchange, thread_count, trickle
 
 pytestmark = [pytest.mark.timeout(180)]
 
 BURST_CLIENTS = 1000
+#: this module's emulator: 1 s for headers, body and idle connections, at most 64 connections at once
+LIMITS = ("--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "1", "--max-connections", "64")
+MAX_CONNECTIONS = 64
+OWN_THREADS = 4
 CLIENT_TIMEOUT = 30.0  # seconds each client of the burst waits (only ever hits 127.0.0.1)
 
 
 @pytest.fixture(scope="module")
 def emulator() -> BullhornEmulator:
-    emu = start_bullhorn_emulator("--seed", "5", "--scale", "0.05", "--read-timeout", "1")
+    emu = start_bullhorn_emulator("--seed", "5", "--scale", "0.05", *LIMITS)
     yield emu
     emu.stop()
 
@@ -102,7 +106,24 @@ def test_conflicting_content_length_headers_are_400(port):
     assert answer is not None and answer.status == 400 and "conflicting" in answer.json()["errorMessage"]
 
 
-def test_a_body_shorter_than_its_content_length_is_400_after_the_read_timeout(port):
+def test_three_hundred_trickling_clients_are_all_cut_off_on_a_bounded_number_of_threads(emulator, port):
+    baseline = thread_count(emulator.process.pid)
+    result = trickle(port, 300, seconds=60, pid=emulator.process.pid, request=b"GET /rest-services/login HTTP/1.1\r\nX-Slow: ")
+    assert (result.closed, result.open_at_end) == (300, 0), "every trickling client is cut off by the header timeout"
+    # one thread per served connection, at most --max-connections of them (plus the few of the emulator's own it may
+    # start meanwhile); without the bound it was one per client: 300
+    assert result.most_threads <= baseline + MAX_CONNECTIONS + OWN_THREADS, result
+
+
+def test_headers_still_incomplete_at_the_header_timeout_get_408(port):
+    with RawConnection(port) as connection:
+        connection.send(b"GET /rest-services/login HTTP/1.1\r\nX-Slow: a")
+        answer = connection.response()
+        assert answer is not None and answer.status == 408 and "headers not received within 1 s" in answer.json()["errorMessage"]
+        assert connection.closed_by_server()
+
+
+def test_a_body_shorter_than_its_content_length_is_400_after_the_body_timeout(port):
     with RawConnection(port) as connection:
         connection.send(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nclient_id=")
         answer = connection.response()

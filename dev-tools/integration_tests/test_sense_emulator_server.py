@@ -1,5 +1,5 @@
-"""sense-emulator as a server, through the real console script and raw sockets: read timeouts
-(slowloris), request framing (Content-Length, chunked encoding) and bounded memory under
+"""sense-emulator as a server, through the real console script and raw sockets: header, body and
+idle timeouts and the bound on connections (slowloris), a prompt exit on SIGTERM, request framing (Content-Length, chunked encoding) and bounded memory under
 concurrent gzip and JSON bombs."""
 from __future__ import annotations
 
@@ -18,19 +18,22 @@ import pytest
 import requests
 
 from sense_testing.destination_harness import catalog, config_for, record, run_write, stream_state
-from sense_testing.raw_http import RawConnection, RawResponse, exchange
+from sense_testing.raw_http import RawConnection, RawResponse, exchange, thread_count, trickle
 from sense_emulator.testing import EmulatorProcess, start_emulator
 
 pytestmark = [pytest.mark.timeout(180)]
 
-READ_TIMEOUT = "1"  # seconds, the emulator's --read-timeout in this module
+#: this module's emulator: 1 s for headers, body and idle connections, at most 64 connections at once
+LIMITS = ["--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "1", "--max-connections", "64"]
+MAX_CONNECTIONS = 64
+OWN_THREADS = 4
 BOMBS = 24  # concurrent gzip bombs
 RSS_BOUND_MB = 400
 
 
 @pytest.fixture(scope="module")
 def emulator() -> EmulatorProcess:
-    emu = start_emulator(extra_args=["--read-timeout", READ_TIMEOUT])
+    emu = start_emulator(extra_args=LIMITS)
     yield emu
     emu.stop()
 
@@ -50,11 +53,6 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) // 1024
     raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
-def _threads(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as handle:
-        return next(int(line.split()[1]) for line in handle if line.startswith("Threads:"))
 
 
 def _message(answer: RawResponse) -> str:
@@ -83,7 +81,7 @@ def _drip(connection: RawConnection, data: bytes) -> None:
 def test_headers_dripped_byte_by_byte_get_408_and_the_connection_is_closed(emulator):
     with RawConnection(emulator.port) as connection:
         connection.send(b"POST /v1/candidates HTTP/1.1\r\n")
-        _drip(connection, b"X-Slow: " + b"a" * 400)  # 40 s of drip against a 1 s read timeout
+        _drip(connection, b"X-Slow: " + b"a" * 400)  # 40 s of drip against a 1 s header timeout
         answer = connection.response()
         assert answer is not None and answer.status == 408
         assert answer.headers.get("connection") == "close"
@@ -98,7 +96,7 @@ def test_a_request_line_dripped_byte_by_byte_is_cut_off(emulator):
 
 def test_idle_and_slow_connections_do_not_hold_threads(emulator):
     pid = emulator.proc.pid
-    baseline = _threads(pid)
+    baseline = thread_count(pid)
     connections = [RawConnection(emulator.port) for _ in range(40)]
     try:
         for i, connection in enumerate(connections):
@@ -110,10 +108,46 @@ def test_idle_and_slow_connections_do_not_hold_threads(emulator):
         for connection in connections:
             connection.close()
     for _ in range(100):  # handler threads end right after closing; give them a moment
-        if _threads(pid) <= baseline:
+        if thread_count(pid) <= baseline:
             break
         time.sleep(0.1)
-    assert _threads(pid) <= baseline
+    assert thread_count(pid) <= baseline
+
+
+def test_three_hundred_trickling_clients_are_all_cut_off_on_a_bounded_number_of_threads(emulator):
+    baseline = thread_count(emulator.proc.pid)
+    answers = []
+    bystander = threading.Thread(target=lambda: (time.sleep(0.5), answers.append(
+        exchange(emulator.port, b"GET /_admin/health HTTP/1.1\r\nHost: x\r\n\r\n"))))
+    bystander.start()
+    result = trickle(emulator.port, 300, seconds=60, pid=emulator.proc.pid)
+    bystander.join(30)
+    assert (result.closed, result.open_at_end) == (300, 0), "every trickling client is cut off by the header timeout"
+    # one thread per served connection, at most --max-connections of them (plus the few of the emulator's own it may
+    # start meanwhile); without the bound it was one per client: 300
+    assert result.most_threads <= baseline + MAX_CONNECTIONS + OWN_THREADS, result
+    assert answers and answers[0].status == 200, "a client arriving meanwhile waits in the backlog and is served"
+
+
+def test_sigterm_ends_the_emulator_at_once_whatever_its_idle_and_slow_connections(tmp_path):
+    emu = start_emulator(extra_args=["--max-connections", "4", "--header-timeout", "30", "--idle-timeout", "30",
+                                     "--writeback-url", "http://127.0.0.1:9/writebacks"])
+    try:
+        keep_alive = requests.Session()
+        assert keep_alive.get(f"{emu.base_url}/_admin/health", timeout=10).status_code == 200  # stays open, idle
+        slow = [RawConnection(emu.port) for _ in range(10)]  # every slot taken, the rest in the backlog
+        for connection in slow:
+            connection.send(b"GET /_admin/health HTTP/1.1\r\nX-Slow: ")
+        time.sleep(0.3)
+        started = time.monotonic()
+        emu.proc.terminate()
+        try:
+            code = emu.proc.wait(0.5)  # the requirement: no request in flight, out within half a second
+        except subprocess.TimeoutExpired:
+            pytest.fail("sense-emulator still running 0.5 s after SIGTERM")
+        assert code == 0, f"exit {code} after {time.monotonic() - started:.2f} s"
+    finally:
+        emu.stop()
 
 
 def test_a_keep_alive_connection_serves_requests_until_it_stays_idle(emulator):

@@ -12,7 +12,7 @@ import requests
 
 from integration_tests.writeback_receivers import ScriptedReceiver
 from oidc_emulator.testing import start_oidc_emulator
-from sense_emulator.writeback_seed import TYPES
+from sense_emulator.writebacks.seed import TYPES
 
 TOKEN = "pre-shared-token-7Hq+/=9xYz"
 FAST = {"initial_delay": 0.02, "max_delay": 0.1, "max_attempts": 5}

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import List
 
 import requests
 
@@ -38,6 +39,22 @@ def _forward(out: Path, db: Path, bullhorn_url: str) -> subprocess.CompletedProc
                                "--bullhorn-login-url", f"{bullhorn_url}/rest-services",
                                "--state-file", str(out / "bullhorn-state.json")],
                               env=env, stdout=subprocess.PIPE, stderr=log, text=True, timeout=600)
+
+
+def writeback_table(sent, stored, duplicates, forwarded, parked) -> List[str]:
+    """The per-type table of the round trip, then what its columns mean (``duplicates`` above all)."""
+    lines = [f"   {'type':<28}{'sent by Sense':>14}{'stored':>8}{'duplicates':>12}{'forwarded':>11}{'parked':>8}"]
+    for name in sorted(set(sent) | set(stored)):
+        lines.append(f"   {name:<28}{sent[name]:>14}{stored[name]:>8}{duplicates[name]:>12}{forwarded[name]:>11}{parked[name]:>8}")
+    lines.append(f"   {'total':<28}{sum(sent.values()):>14}{sum(stored.values()):>8}{sum(duplicates.values()):>12}"
+                 f"{sum(forwarded.values()):>11}{sum(parked.values()):>8}")
+    lines += [
+        "   duplicates: deliveries of a write-back the receiver had already stored. The demo re-delivers "
+        f"{sum(duplicates.values())} on purpose,",
+        "   as Sense does when the receiver's answer is lost; each got the same receiver id and is stored once.",
+        "   parked: not forwarded to Bullhorn, with the reason below (sense-writeback replay sends them again).",
+    ]
+    return lines
 
 
 def round_trip(out: Path, sense, bullhorn_url: str) -> bool:
@@ -69,11 +86,8 @@ def round_trip(out: Path, sense, bullhorn_url: str) -> bool:
         reasons = list(conn.execute("SELECT type, reason FROM forward_dead_letters WHERE replayed_at IS NULL"))
     forwarded = collections.Counter(t for t, outcome, _ in outcomes if outcome != "parked")
     parked = collections.Counter(t for t, outcome, _ in outcomes if outcome == "parked")
-    print(f"   {'type':<28}{'sent by Sense':>14}{'stored':>8}{'duplicates':>12}{'forwarded':>11}{'parked':>8}")
-    for name in sorted(set(sent) | set(stored)):
-        print(f"   {name:<28}{sent[name]:>14}{stored[name]:>8}{duplicates[name]:>12}{forwarded[name]:>11}{parked[name]:>8}")
-    print(f"   {'total':<28}{sum(sent.values()):>14}{sum(stored.values()):>8}{sum(duplicates.values()):>12}"
-          f"{sum(forwarded.values()):>11}{sum(parked.values()):>8}")
+    for line in writeback_table(sent, stored, duplicates, forwarded, parked):
+        print(line)
     for name, reason in reasons[:3]:
         print(f"   parked {name}: {reason}")
     replies = {str(bid) for t, outcome, bid in outcomes if outcome == "note" and t == "ENGAGE_EVENT_RESPONSE"}

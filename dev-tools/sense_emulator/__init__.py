@@ -4,15 +4,13 @@ Run it with the ``sense-emulator`` console script (see ``docs/sense-emulator.md`
 
 - ``config``: options and their defaults;
 - ``app``: the routes and the behaviour of every operation, independent of the HTTP transport;
-- ``admin``: the ``/_admin`` endpoints (stats, request log, entities, faults, reset, dangling);
+- ``admin_api``: the ``/_admin`` endpoints (stats, request log, entities, faults, reset, dangling);
 - ``server``: the HTTP/1.1 server and its lifecycle; ``cli``: the command line;
-- ``store`` (SQLite), ``validation``, ``auth`` (tokens), ``faults``, ``stats``, ``references``
+- ``store`` (SQLite), ``validation``, ``oauth`` (the partner API's client-credentials tokens), ``faults``, ``stats``, ``references``
   (the dangling-reference check), ``multipart`` (resume uploads);
 - ``decoding``: bodies decoded within bounds (gzip and JSON bombs); ``heap``: the malloc policy
   that gives freed large blocks back to the system;
-- ``writeback_*``: Sense's side of write-backs: ``writeback_seed`` (write-backs built from the
-  store), ``writeback_auth`` (query / header token, OAuth2 client credentials), ``writeback_outbox``
-  (states, attempts, counters), ``writeback_dispatcher`` (sending and re-delivery),
-  ``writeback_admin`` (``/_admin/writebacks``), ``writeback_cli`` (its options);
+- ``writebacks``: Sense's side of write-backs (seed, receiver auth, outbox, dispatcher, its admin
+  endpoints and options; see that package);
 - ``testing``: a subprocess starter and an admin client, for tests and benchmarks.
 """

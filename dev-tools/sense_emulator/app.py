@@ -9,7 +9,7 @@
     GET   /v1/{collection}/possible-values/{fieldName}
     PUT   /v1/{collection}/possible-values/{fieldName}
     POST  /v1/candidates/{id}/resume                    multipart/form-data upload
-    *     /_admin/...                                   see ``sense_emulator.admin``
+    *     /_admin/...                                   see ``sense_emulator.admin_api``
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ from sense_api.entities import BY_COLLECTION, COLLECTIONS
 from sense_api.formats import is_iso_date_time
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_RESUME_BYTES, RESUME_EXTENSIONS
 from sense_emulator import multipart
-from sense_emulator.admin import Admin
-from sense_emulator.auth import TokenStore, bearer_token, token_request
+from sense_emulator.admin_api import Admin
+from sense_emulator.oauth import TokenStore, bearer_token, token_request
 from sense_emulator.config import MISSING_404, EmulatorConfig
 from sense_emulator.decoding import Body, DecodeError, Decoder
 from sense_emulator.faults import Faults

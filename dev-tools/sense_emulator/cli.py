@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import signal
 import sys
 import threading
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
+import emulator_http
 from sense_emulator import config as defaults
-from sense_emulator import writeback_cli
+from sense_emulator.writebacks import options as writeback_options
 from sense_emulator.config import EmulatorConfig
 
 
-def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
+def parse_args(argv: Optional[List[str]] = None) -> Tuple[EmulatorConfig, Optional[str]]:
     parser = argparse.ArgumentParser(
         prog="sense-emulator",
         description="A local emulator of the Sense partner API (sandbox, test and benchmark target).",
@@ -33,17 +35,17 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
                         help="answer to PATCH or resume upload for an id never received: 404 (default) or accept (201, ignored)")
     parser.add_argument("--log-limit", type=int, default=defaults.DEFAULT_LOG_LIMIT,
                         help="request-log entries kept for /_admin/requests (default %(default)s)")
-    parser.add_argument("--read-timeout", type=float, default=defaults.DEFAULT_READ_TIMEOUT,
-                        help="seconds a connection may stay idle, and a request may take to arrive (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log request lines to stderr")
-    writeback_cli.add_arguments(parser)
+    parser.add_argument("--write-config", metavar="PATH",
+                        help="once listening, write destination-sense's config for this emulator to PATH (JSON, mode 600)")
+    emulator_http.add_arguments(parser)
+    writeback_options.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.token_ttl < 1:
         parser.error("--token-ttl must be at least 1 second")
-    if not args.read_timeout > 0:
-        parser.error("--read-timeout must be greater than 0")
+    limits = emulator_http.from_arguments(args, parser)
     secret = args.client_secret or os.environ.get("SENSE_EMULATOR_CLIENT_SECRET") or defaults.DEFAULT_CLIENT_SECRET
-    return EmulatorConfig(
+    config = EmulatorConfig(
         host=args.host,
         port=args.port,
         client_id=args.client_id,
@@ -52,14 +54,32 @@ def parse_args(argv: Optional[List[str]] = None) -> EmulatorConfig:
         db=args.db,
         missing_entity=args.missing_entity,
         log_limit=args.log_limit,
-        read_timeout=args.read_timeout,
+        limits=limits,
         verbose=args.verbose,
-        writeback=writeback_cli.settings(args, parser),
+        writeback=writeback_options.settings(args, parser),
     )
+    return config, args.write_config
+
+
+def write_destination_config(path: str, config: dict) -> None:
+    """Write ``config`` to ``path`` whole or not at all (a reader never sees half a file), readable by its owner only."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(config, handle, indent=2)
+            handle.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    config = parse_args(argv)
+    config, config_path = parse_args(argv)
     from sense_emulator.heap import return_large_blocks
     from sense_emulator.server import EmulatorServer
 
@@ -71,7 +91,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"sense-emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 2
     try:
-        writeback_cli.start(server.app, config.writeback)
+        writeback_options.start(server.app, config.writeback)
     except Exception as exc:  # a bad setting or sample entities refused: say which, exit 2
         print(f"sense-emulator: write-back dispatcher: {exc}", file=sys.stderr)
         server.server_close()
@@ -87,6 +107,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if config_path:
+        try:
+            write_destination_config(config_path, defaults.destination_config(server.base_url, config.client_id, config.client_secret))
+        except OSError as exc:
+            print(f"sense-emulator: cannot write the config file {config_path}: {exc.strerror or exc}", file=sys.stderr)
+            server.app.admin.writebacks.dispatcher.stop()
+            server.server_close()
+            return 2
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
     print(

@@ -4,23 +4,22 @@ The handler only moves bytes: it reads the request body (Content-Length or chunk
 ``App.handle`` for a ``Response`` and writes it with a Content-Length. Request lines are not
 logged unless ``verbose`` (never headers, so never tokens or secrets).
 
-It is strict about framing, as a server facing the internet must be: a request must arrive
-within ``read_timeout`` seconds of its first byte and a connection idle that long is closed
-(``RequestReader``), so a client sending slowly (slowloris) or not at all holds a thread for a
-bounded time; a Content-Length that is not one non-negative decimal integer, a bad chunk size, or a
+It is strict about framing, as a server facing the internet must be: the request line and headers
+must arrive within ``header_timeout`` seconds of the request's first byte, the body within
+``body_timeout`` of the headers, and a connection idle for ``idle_timeout`` is closed; at most
+``max_connections`` are served at once (``emulator_http``), so a client sending slowly (slowloris) or
+not at all holds a thread for a bounded time, and many of them hold a bounded number; a Content-Length that is not one non-negative decimal integer, a bad chunk size, or a
 body shorter than announced is a 400 (``FramingError``), and the connection is closed since the
 next request's start is unknown.
 """
 from __future__ import annotations
 
-import io
 import re
 import socket
 import sys
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from http.server import BaseHTTPRequestHandler
 
+from emulator_http import BoundedThreadingServer, DeadlineHandlerMixin
 from sense_emulator.app import App
 from sense_emulator.config import EmulatorConfig
 from sense_emulator.decoding import MAX_DECODED_BYTES
@@ -44,42 +43,7 @@ class FramingError(Exception):
         self.message = message
 
 
-class RequestReader(io.RawIOBase):
-    """The connection's socket as a raw stream with a deadline per request.
-
-    Between requests, a read waits at most ``timeout`` seconds; once a request's first byte has
-    arrived, the rest (request line, headers, body) must arrive before ``timeout`` seconds from
-    then. A read past the deadline raises ``TimeoutError``. ``request_read`` ends a request.
-    """
-
-    def __init__(self, sock: socket.socket, timeout: float):
-        self.sock = sock
-        self.timeout = timeout
-        self.deadline: Optional[float] = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self.deadline is None:
-            self.sock.settimeout(self.timeout)
-        else:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"request not received within {self.timeout:g} s")
-            self.sock.settimeout(remaining)
-        n = self.sock.recv_into(buffer)
-        if n and self.deadline is None:
-            self.deadline = time.monotonic() + self.timeout
-        return n
-
-    def request_read(self) -> None:
-        """The request is in: the next read waits for the next request (writes get the full timeout)."""
-        self.deadline = None
-        self.sock.settimeout(self.timeout)
-
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(DeadlineHandlerMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server_version = "SenseEmulator/0.1"
@@ -93,26 +57,8 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def setup(self) -> None:
-        super().setup()
-        self.rfile.close()  # the stdlib's buffered socket file, replaced by one with deadlines
-        self.reader = RequestReader(self.connection, self.server.app.config.read_timeout)
-        self.rfile = io.BufferedReader(self.reader, 65536)
-
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        finally:
-            self.reader.deadline = None  # also when the request line timed out or was refused
-
-    def parse_request(self) -> bool:
-        try:
-            return super().parse_request()
-        except TimeoutError:  # headers still incomplete at the deadline
-            self.reader.request_read()
-            self.close_connection = True
-            self._send(errors_response(408, [error(f"request headers not received within {self.reader.timeout:g} s")]))
-            return False
+    def answer_header_timeout(self, message: str) -> None:
+        self._send(errors_response(408, [error(message)]))
 
     def _read_body(self) -> bytes:
         """The body, delimited by chunked encoding or one Content-Length; FramingError otherwise."""
@@ -140,7 +86,7 @@ class Handler(BaseHTTPRequestHandler):
             body = b""
         if len(body) < length:
             raise FramingError(400, f"request body shorter than its Content-Length of {length:,} bytes "
-                                    f"(not received within {self.reader.timeout:g} s)")
+                                    f"(not received within {self.reader.phase_timeout:g} s)")
         return body
 
     def _read_chunked(self) -> bytes:
@@ -173,9 +119,10 @@ class Handler(BaseHTTPRequestHandler):
                     break
             raise FramingError(400, "chunked body trailer incomplete or too long")
         except TimeoutError:
-            raise FramingError(400, f"chunked body not received within {self.reader.timeout:g} s")
+            raise FramingError(400, f"chunked body not received within {self.reader.phase_timeout:g} s")
 
     def _dispatch(self) -> None:
+        self.reader.start_body()
         try:
             body = self._read_body()
         except FramingError as exc:
@@ -219,20 +166,10 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
-
-    def handle_error(self, request, client_address) -> None:
-        """A client that goes away or stops reading (timeout, reset) is not an error of the emulator."""
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
+class EmulatorServer(BoundedThreadingServer):
     def __init__(self, config: EmulatorConfig):
         self.app = App(config)
-        super().__init__((config.host, config.port), Handler)
+        super().__init__((config.host, config.port), Handler, config.limits)
         config.port = self.server_address[1]
 
     @property

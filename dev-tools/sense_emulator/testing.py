@@ -17,7 +17,7 @@ import requests
 
 from console_scripts.finder import console_command
 from console_scripts.server_process import read_log, start_server, stop_process
-from sense_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL
+from sense_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL, destination_config
 
 
 class AdminClient:
@@ -90,7 +90,7 @@ class AdminClient:
         """Clear store, stats, request log, dangling counts, faults and write-backs (and tokens if asked)."""
         return self._call("POST", "reset", json={"tokens": tokens})
 
-    # -- the write-back dispatcher (see sense_emulator.writeback_admin) -------------------------
+    # -- the write-back dispatcher (see sense_emulator.writebacks.dispatcher_admin) -------------------------
     def configure_writebacks(self, **spec: Any) -> dict:
         """``url``, ``auth={"mode": ..., ...}``, ``timeout``, ``retry={...}``, ``concurrency``."""
         return self._call("POST", "writebacks/config", json=spec)
@@ -145,8 +145,9 @@ class EmulatorProcess:
                  token_ttl: int, db: Optional[str], log_path: str):
         self.proc = proc
         self.base_url = base_url
-        self.api_url = f"{base_url}/v1"
-        self.token_url = f"{base_url}/oauth2/token"
+        urls = destination_config(base_url, client_id, client_secret)
+        self.api_url = urls["api_url"]
+        self.token_url = urls["token_url"]
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl

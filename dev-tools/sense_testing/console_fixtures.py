@@ -15,6 +15,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
+from urllib.parse import quote
 
 CHROMIUM = os.environ.get("SENSE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SENSE_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -75,7 +76,7 @@ def write_run(root: Path, connection_id: str, start: str, run_id: str, *, status
     """One sync run as destination-sense writes it: ``report.json`` and ``rejected/<stream>.jsonl.gz``.
 
     ``start`` is ``YYYYMMDDTHHMMSSZ``; ``rejected`` the rejected lines (``stream``, ``position``, ``id``,
-    ``reasons``, ``record``)."""
+    ``reasons``, ``record``), stored as ``rejected/<stream, percent-encoded>/part-00001.jsonl.gz``."""
     run_dir = root / connection_id / f"{start}-{run_id}"
     (run_dir / "rejected").mkdir(parents=True, exist_ok=True)
     by_stream: Dict[str, List[Dict[str, Any]]] = {}
@@ -84,7 +85,8 @@ def write_run(root: Path, connection_id: str, start: str, run_id: str, *, status
     files = []
     streams = {}
     for stream, lines in by_stream.items():
-        key = f"rejected/{stream}.jsonl.gz"
+        key = f"rejected/{quote(stream, safe='-_.')}/part-00001.jsonl.gz"  # as destination-sense names its parts
+        (run_dir / key).parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(run_dir / key, "wt", encoding="utf-8") as handle:
             for line in lines:
                 handle.write(json.dumps(line) + "\n")

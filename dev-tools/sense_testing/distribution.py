@@ -1,12 +1,15 @@
 """What each distribution of this repository ships, checked the same way for all of them.
 
 ``wheel_packages`` builds a distribution's wheel from its own setup.py (no network, no dependencies) and
-returns the top-level packages in it; ``requirements`` reads what an installed distribution requires; ``changelog_versions`` reads the versions of a docs page's changelog;
+returns the top-level packages in it; ``requirements`` reads what an installed distribution requires;
+``undeclared_imports`` lists the imports of a distribution's code that its requirements do not cover;
+``changelog_versions`` reads the versions of a docs page's changelog;
 ``connector_problems`` holds a connector directory (metadata.yaml, Dockerfile, setup.py,
 acceptance-test-config.yml, icon, docs page) to Airbyte's conventions and to itself.
 """
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import re
 import shutil
@@ -15,10 +18,11 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import List, Optional, Set
+from typing import Dict, Iterable, List, Mapping, Optional, Set
 
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from sense_testing.airbyte_metadata import metadata_errors
 
@@ -60,6 +64,44 @@ def requirements(distribution: str, extra: Optional[str] = None) -> List[Require
     env = {"extra": extra or ""}
     return [r for r in found if (r.marker is None or r.marker.evaluate(env)) and
             (extra is None) == (r.marker is None or "extra" not in str(r.marker))]
+
+
+def imported_names(source: Path) -> Set[str]:
+    """The top-level names a Python file imports absolutely (anywhere in it, functions included)."""
+    names: Set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def undeclared_imports(directory: Path, distribution: str, packages: Iterable[str],
+                       extras: Mapping[str, str] = {}, also: Iterable[str] = ()) -> List[str]:
+    """What the modules of ``packages`` (under ``directory``) import that ``distribution`` does not declare.
+
+    A module under a key of ``extras`` (a dotted module or package name) may also use that extra's
+    requirements; ``also`` names extras every module may use (e.g. ``tests`` for test directories). The
+    standard library and the distribution's own packages need no declaration. Empty when all is declared."""
+    own = set(packages)
+    providers: Dict[str, List[str]] = importlib.metadata.packages_distributions()
+    base = {canonicalize_name(distribution)} | {canonicalize_name(r.name) for r in requirements(distribution)}
+    base |= {canonicalize_name(r.name) for extra in also for r in requirements(distribution, extra)}
+    problems = []
+    for package in sorted(own):
+        for source in sorted((directory / package).rglob("*.py")):
+            module = ".".join(source.relative_to(directory).with_suffix("").parts)
+            allowed = set(base)
+            for prefix, extra in extras.items():
+                if module == prefix or module.startswith(prefix + "."):
+                    allowed |= {canonicalize_name(r.name) for r in requirements(distribution, extra)}
+            for name in sorted(imported_names(source) - own - set(sys.stdlib_module_names) - {"__future__"}):
+                dists = {canonicalize_name(d) for d in providers.get(name) or [name]}  # not installed: its own name
+                if not dists & allowed:
+                    problems.append(f"{module} imports {name} ({', '.join(sorted(dists))}),"
+                                    f" which {distribution} does not declare for it")
+    return problems
 
 
 def changelog_versions(page: Path) -> List[str]:

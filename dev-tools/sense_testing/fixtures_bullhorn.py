@@ -23,7 +23,6 @@ from sense_demo.pipe import connector_env
 
 EMULATOR_USERNAME = "api.user"
 EMULATOR_PASSWORD = "emulator-password-0001"
-EMULATOR_REFRESH_TOKEN = "emulator-refresh-token-0001"
 
 
 @pytest.fixture(scope="module")

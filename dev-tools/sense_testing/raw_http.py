@@ -82,3 +82,70 @@ def exchange(port: int, data: bytes, timeout: float = 30.0) -> Optional[RawRespo
     with RawConnection(port, timeout) as connection:
         connection.send(data)
         return connection.response()
+
+
+def thread_count(pid: int) -> int:
+    """The number of threads of process ``pid`` (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("Threads:"))
+
+
+@dataclass
+class TrickleResult:
+    closed: int  # connections the server closed (end of file or reset) before the time ran out
+    open_at_end: int  # connections still open when the time ran out
+    most_threads: int  # the largest thread count of the server seen meanwhile
+
+
+def trickle(port: int, connections: int, seconds: float, pid: int, interval: float = 0.2,
+            request: bytes = b"GET /x HTTP/1.1\r\nHost: x\r\nX-Slow: ") -> TrickleResult:
+    """Open ``connections`` sockets that each send ``request`` a byte every ``interval`` seconds (then
+    header bytes forever), for at most ``seconds``; count those the server closes and watch its threads.
+
+    One thread drives every socket (``poll``), so the test's own cost stays flat. Connections the
+    server has not accepted yet (waiting in its listen backlog) are open: their bytes sit in the
+    kernel's buffers.
+    """
+    import select
+    import time
+
+    socks = []
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.setblocking(False)
+        socks.append(sock)
+    sent = {sock: 0 for sock in socks}
+    open_ = set(socks)
+    closed = 0
+    most = thread_count(pid)
+    deadline = time.monotonic() + seconds
+    try:
+        while open_ and time.monotonic() < deadline:
+            for sock in list(open_):
+                byte = request[sent[sock]:sent[sock] + 1] or b"a"
+                try:
+                    sock.send(byte)
+                    sent[sock] += 1
+                except BlockingIOError:
+                    pass
+                except OSError:  # reset or broken pipe: the server closed it
+                    open_.discard(sock)
+                    closed += 1
+            poller = select.poll()
+            by_fd = {sock.fileno(): sock for sock in open_}
+            for fd in by_fd:
+                poller.register(fd, select.POLLIN)
+            for fd, _ in poller.poll(interval * 1000):
+                sock = by_fd[fd]
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:  # end of file: closed (an answer such as 408 comes before it)
+                    open_.discard(sock)
+                    closed += 1
+            most = max(most, thread_count(pid))
+        return TrickleResult(closed, len(open_), most)
+    finally:
+        for sock in socks:
+            sock.close()

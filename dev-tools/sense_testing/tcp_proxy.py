@@ -57,7 +57,11 @@ class RoundRobinProxy:
             client_writer.close()
             return
         backend_reader, backend_writer = upstream
-        await asyncio.gather(_pipe(client_reader, backend_writer), _pipe(backend_reader, client_writer))
+        try:
+            await asyncio.gather(_pipe(client_reader, backend_writer), _pipe(backend_reader, client_writer))
+        except asyncio.CancelledError:  # the proxy stops: the connection ends quietly
+            client_writer.close()
+            backend_writer.close()
 
     def stop(self) -> None:
         async def shutdown():

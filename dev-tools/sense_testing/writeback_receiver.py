@@ -107,10 +107,11 @@ def start_receiver(
     event_path: str = "/event",
     startup_timeout: float = 30.0,
     log_path: Optional[str] = None,
+    program: Optional[List[str]] = None,
 ) -> ReceiverProcess:
-    """Start ``sense-writeback serve --port 0`` and wait for its base URL line."""
+    """Start ``sense-writeback serve --port 0`` (``program``, else this environment's) and wait for its base URL line."""
     tokens = list(tokens)
-    args = receiver_command() + ["serve", "--host", "127.0.0.1", "--port", "0"]
+    args = (program or receiver_command()) + ["serve", "--host", "127.0.0.1", "--port", "0"]
     if db is not None:
         args += ["--db", str(db)]
     args += list(extra_args)

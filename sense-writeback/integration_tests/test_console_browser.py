@@ -74,8 +74,8 @@ def world(bullhorn_emulator_factory, tmp_path_factory):
     write_run(outcomes_root, "conn-1", "20261208T080000Z", "c3d4", status="failed",
               entities={"Candidate": {"sent": 5, "rejected": 0, "requests": 1, "retries": 3}})
     w.outcomes_root = outcomes_root
-    state_file = str(tmp / "bullhorn-state.json")
-    refresh = emulator.new_refresh_token()
+    w.state_file = state_file = str(tmp / "bullhorn-state.json")
+    w.refresh = refresh = emulator.new_refresh_token()
     db = str(tmp / "wb.db")
     env = {"SENSE_WRITEBACK_ADMIN_TOKENS": ADMIN, "SENSE_WRITEBACK_SYNC_OUTCOMES": str(outcomes_root),
            "SENSE_WRITEBACK_BULLHORN_CLIENT_ID": EMULATOR_CLIENT_ID,
@@ -348,8 +348,10 @@ def test_sync_runs_and_their_rejected_records(world):
     href = d.find_element("partial link text", "Download").get_attribute("href")
     cookie = d.get_cookie("sense_console")["value"]
     answer = requests.get(href, cookies={"sense_console": cookie}, timeout=30)
-    expected = (Path(world.outcomes_root) / "conn-1" / "20261207T100000Z-a1b2" / "rejected" / "candidates.jsonl.gz")
+    expected = (Path(world.outcomes_root) / "conn-1" / "20261207T100000Z-a1b2" / "rejected" / "candidates" / "part-00001.jsonl.gz")
     assert answer.status_code == 200 and answer.content == expected.read_bytes()
+    assert answer.headers["content-disposition"] == \
+        'attachment; filename="conn-1-20261207T100000Z-a1b2-rejected_candidates_part-00001.jsonl.gz"'
     assert [json.loads(x)["position"] for x in gzip.decompress(answer.content).splitlines()] == [3, 9]
     assert requests.get(href).status_code == 200 and "login" in requests.get(href).url  # no session: the login page
 
@@ -377,3 +379,18 @@ def test_phone_sized_screen_and_keyboard(world):
     with navigating(d):
         d.switch_to.active_element.send_keys(Keys.ENTER)
     assert d.current_url == world.url("/parked")
+
+
+def test_no_secret_on_any_page(world):
+    ensure_login(world)
+    d = world.driver
+    secrets = [ADMIN, SENSE, EMULATOR_CLIENT_SECRET, world.refresh]
+    state = Path(world.state_file)  # the rotated refresh token the forwarder and the replays use
+    if state.exists():
+        secrets.append(json.loads(state.read_text())["refresh_token"])
+    for path in ("/writebacks", "/writebacks/1", "/parked", "/health", "/syncs", "/syncs/conn-1/20261207T100000Z-a1",
+                 "/login"):
+        d.get(world.url(path))
+        for secret in secrets:
+            assert secret not in d.page_source, path
+

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from oidc_emulator.testing import start_oidc_emulator
-from sense_emulator.writeback_seed import TYPES
+from sense_emulator.writebacks.seed import TYPES
 from sense_testing.writeback_receiver import start_receiver
 
 TOKEN = "e2e-pre-shared-token-0123456789abcdef"

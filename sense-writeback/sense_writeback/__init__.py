@@ -12,4 +12,4 @@ Modules:
 - ``testing``: start the console script as a subprocess (tests, benchmarks).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

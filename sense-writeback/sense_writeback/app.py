@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import time
-from datetime import datetime, timezone
 from typing import AsyncIterator, Dict, Tuple
 from urllib.parse import parse_qsl
 
@@ -30,6 +29,7 @@ from starlette.routing import Route
 from sense_writeback.access_log import AccessLog
 from sense_writeback.auth import Authenticator
 from sense_writeback.body import BodyError, check_headers, parse_object, read_limited
+from sense_writeback.clock import utc_iso
 from sense_writeback.config import ReceiverConfig
 from sense_writeback.metrics import Metrics
 from sense_writeback.readiness import Readiness
@@ -45,10 +45,6 @@ STORAGE_ISSUE = {"error": "unable to store, server issue: storage unavailable"}
 
 class ClientGone(Exception):
     """The sender disconnected before its body was complete."""
-
-
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 class Receiver:
@@ -98,8 +94,8 @@ class Receiver:
             return self._reject(start, 422, verdict.reason, "unable to store because of field " + ",".join(verdict.errors))
         incoming = Incoming(
             receiver_id=new_receiver_id(), sense_id=doc["id"], type=doc["type"], version=float(doc["version"]),
-            created_date=_utc_iso(parse_created_date(doc["created_date"])),
-            received_at=_utc_iso(datetime.now(timezone.utc)), auth_mode=auth.mode, raw=raw,
+            created_date=utc_iso(parse_created_date(doc["created_date"])),
+            received_at=utc_iso(), auth_mode=auth.mode, raw=raw,
             body_sha256=body_hash(raw), unknown_type=verdict.unknown_type, newer_version=verdict.newer_version,
             references=tuple(entity_references(doc["data"])),
         )
@@ -206,7 +202,7 @@ def create_app(config: ReceiverConfig, store: Store, authenticator: Authenticato
     ]
     from sense_writeback.console.web import mount
 
-    console = mount(config.console, store, receiver.metrics)
+    console = mount(config.console, receiver)
     app = Starlette(routes=routes + ([console] if console else []))
     app.state.receiver = receiver
     return AccessLog(app, enabled=config.access_log)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
 import json
 import logging
 import sys
@@ -11,13 +12,37 @@ from typing import List, Optional
 from sense_writeback.config import ConfigError, ReceiverConfig, load_config
 
 
+#: Where the documentation is in a source checkout (the published pages are at ``documentation_url()``).
+DOCS_PATH = "docs/sense-writeback.md"
+
+
+def documentation_url() -> Optional[str]:
+    """The ``Documentation`` URL of the installed distribution's metadata (setup.py's ``project_urls``)."""
+    try:
+        entries = importlib.metadata.metadata("sense-writeback").get_all("Project-URL") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip() == "Documentation":
+            return url.strip()
+    return None
+
+
+def _docs() -> str:
+    url = documentation_url()
+    return f"Documentation: {url}\n({DOCS_PATH} in a source checkout)" if url else f"Documentation: {DOCS_PATH} in a source checkout"
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="sense-writeback",
-                                   description="A durable receiver for Sense write-backs.")
+    docs = _docs()
+    raw = argparse.RawDescriptionHelpFormatter  # the URL on a line of its own, never wrapped
+    root = argparse.ArgumentParser(prog="sense-writeback", formatter_class=raw,
+                                   description="A durable receiver for Sense write-backs.", epilog=docs)
     commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="receive write-backs over HTTP",
-                                description="Secrets come from the environment (SENSE_WRITEBACK_TOKENS, "
-                                            "SENSE_WRITEBACK_DATABASE_URL, ..._FILE) or files, see docs/sense-writeback.md.")
+    serve = commands.add_parser("serve", help="receive write-backs over HTTP", formatter_class=raw,
+                                description="Secrets come from the environment (SENSE_WRITEBACK_TOKENS,\n"
+                                            "SENSE_WRITEBACK_DATABASE_URL, ..._FILE) or files.\n\n" + docs)
     serve.add_argument("--config", help="YAML/JSON config file (or $SENSE_WRITEBACK_CONFIG)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port; 0 picks a free one (default 8088)")
@@ -46,11 +71,18 @@ def parser() -> argparse.ArgumentParser:
     from sense_writeback.forward.command import add_commands
 
     add_commands(commands)
+    prune = commands.add_parser("prune", help="delete old write-backs every registered feed reader is past (the "
+                                              "retention job, e.g. a Kubernetes CronJob)")
+    prune.add_argument("--db", help="SQLite file (default $SENSE_WRITEBACK_DB, else sense-writeback.db)")
+    prune.add_argument("--database-url", help="PostgreSQL URL; prefer $SENSE_WRITEBACK_DATABASE_URL (or _FILE)")
+    prune.add_argument("--retention-days", type=float, required=True, help="keep write-backs younger than this")
     return root
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     namespace = parser().parse_args(argv)
+    if namespace.command == "prune":
+        return prune(namespace)
     if namespace.command != "serve":
         from sense_writeback.forward.command import run
 
@@ -122,6 +154,30 @@ def serve(config: ReceiverConfig) -> int:
         app.flush()
         store.close()
         logging.getLogger("sense_writeback").info("stopped; every acknowledged write-back is committed")
+    return 0
+
+
+def prune(args) -> int:
+    """One retention pass; prints ``{"pruned": n}``. Exit 1 when storage fails (the job is retried)."""
+    logging.basicConfig(level="INFO", stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sense_writeback.forward.command import store_target
+    from sense_writeback.retention import RetentionWorker
+    from sense_writeback.store import open_store
+
+    if args.retention_days <= 0:
+        print("sense-writeback prune: --retention-days must be above 0", file=sys.stderr)
+        return 2
+    try:
+        with open_store(store_target(args), writer=False) as store:
+            from sense_writeback.store.feed import ensure_schema
+
+            ensure_schema(store)
+            pruned = RetentionWorker(store, args.retention_days, 3600).run_once()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"sense-writeback prune: storage failed: {type(exc).__name__}: {reason}", file=sys.stderr)
+        return 1
+    print(json.dumps({"pruned": pruned}))
     return 0
 
 

@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+from sense_writeback.env_secrets import SecretFileError, read_secret_file
+
 from sense_writeback.console.settings import ConsoleSettings, ConsoleSettingsError, check_console, load_console
 from sense_writeback.tokens import MIN_TOKEN_LENGTH, TokenSet, parse_tokens
 from sense_writeback.validation import REJECT, STORE
@@ -87,9 +89,9 @@ class ReceiverConfig:
 
 def _read_secret_file(path: str, what: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}") from None
+        return read_secret_file(path, what)
+    except SecretFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_file(path: Optional[str]) -> Dict[str, Any]:
@@ -129,7 +131,7 @@ def build_config(file_values: Mapping[str, Any], env: Mapping[str, str], cli: Ma
     merged: Dict[str, Any] = {k: v for k, v in file_values.items() if k not in ("oidc", "console") and k not in _FILE_ONLY}
     for name in ("host", "port", "db", "event_path", "max_body_bytes", "unknown_type", "newer_version",
                  "token_param", "token_modes", "store_timeout", "max_batch", "log_level", "retention_days",
-                 "retention_interval"):
+                 "retention_interval", "graceful_timeout", "access_log", "forwarded_allow_ips"):
         value = env.get(ENV_PREFIX + name.upper())
         if value:
             merged[name] = value

@@ -121,6 +121,9 @@ def test_arrivals_per_minute_by_type_over_24_hours(filled, store):
     chart = arrivals_chart(series, 1440)
     assert chart.total == 4 and chart.peak == 2
     assert {s.name: s.total for s in chart.series} == {"GENERIC_EVENT": 3, "SOMETHING_NEW": 1}
+    assert [t.label for t in chart.ticks] == ["now", "−6 h", "−12 h", "−18 h", "−24 h"]
+    assert [t.x for t in chart.ticks] == pytest.approx([720.0, 1079 * 720 / 1439, 719 * 720 / 1439, 359 * 720 / 1439, 0.0],
+                                                       abs=0.06)
 
 
 def test_latency_quantiles_from_cumulative_buckets():

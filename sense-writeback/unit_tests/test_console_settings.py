@@ -37,17 +37,3 @@ def test_console_off_without_tokens_or_when_turned_off():
 def test_refused_console_settings(values, env, message):
     with pytest.raises(ConfigError, match=message):
         build_config(values, {**BASE, **env}, {})
-
-
-def test_replay_settings_from_file_and_env():
-    config = build_config({"console": {"replay": {"state_file": "a.json", "actions": {"GENERIC_EVENT": "Ev"},
-                                                  "commenting_person": 3}}},
-                          {**BASE, "SENSE_WRITEBACK_BULLHORN_LOGIN_URL": "http://bh/rest-services"}, {})
-    replay = config.console.replay
-    assert replay.state_file == "a.json" and replay.bullhorn_login_url == "http://bh/rest-services"
-    from sense_writeback.console.replay import forward_settings
-
-    settings = forward_settings(replay)
-    assert settings.rest_login_url == "http://bh/rest-services" and settings.state_file == "a.json"
-    assert settings.action("GENERIC_EVENT") == "Ev" and settings.default_commenting_person == 3
-    assert settings.action("MESSAGING_INCOMING_MESSAGE") == "Text Received"  # defaults kept

@@ -18,7 +18,7 @@ def root(tmp_path):
     write_run(tmp_path, "conn-a", "20261207T100000Z", "r1", entities={"Candidate": {"sent": 10, "rejected": 3,
                                                                                       "requests": 1, "retries": 0}},
               rejected=rejected(3))
-    write_run(tmp_path, "conn-b", "20261208T090000Z", "r2", status="failed", rejected=rejected(250, "jobs"))
+    write_run(tmp_path, "conn-b", "20261208T090000Z", "r2", status="failed", rejected=rejected(250, "ats/job orders"))
     write_run(tmp_path, "conn-a", "20261208T100000Z", "r3", write_report=False)
     (tmp_path / "conn-a" / "not-a-run").mkdir()
     return tmp_path
@@ -38,6 +38,7 @@ def test_rejected_records_paged(root):
     outcomes = SyncOutcomes(LocalStorage(str(root)))
     run = outcomes.run("conn-b", "20261208T090000Z-r2")
     [file] = run.rejected_files()
+    assert file["key"] == "rejected/ats%2Fjob%20orders/part-00001.jsonl.gz"
     data = outcomes.rejected_file(run, file["key"])
     first, more = rejected_lines(data, 0, 100)
     assert len(first) == 100 and more and first[0]["position"] == 1
@@ -53,7 +54,8 @@ def test_nothing_outside_the_root_or_unlisted_is_opened(root, tmp_path_factory):
     assert outcomes.run("conn-a", "../../etc") is None
     assert outcomes.run("conn-a", "20261207T100000Z-nope") is None
     run = outcomes.run("conn-a", "20261207T100000Z-r1")
-    for key in ("report.json", "rejected/../../../conn-b/x", "/etc/passwd", "rejected/other.jsonl.gz"):
+    for key in ("report.json", "rejected/../../../conn-b/x", "/etc/passwd", "rejected/other/part-00001.jsonl.gz",
+                "rejected/%2e%2e/x"):
         with pytest.raises(FileNotFoundError):
             outcomes.rejected_file(run, key)
 

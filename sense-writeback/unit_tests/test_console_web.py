@@ -1,6 +1,7 @@
 """sense_writeback.console.web in the receiver's app (Starlette's test client, a real SQLite store):
 sessions, CSRF, headers, redirects, the cookie's attributes, and the console apart from /event."""
 import re
+import time
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,7 +20,10 @@ def app(tmp_path):
     config = build_config({}, {"SENSE_WRITEBACK_TOKENS": SENSE, "SENSE_WRITEBACK_READ_TOKENS": READER,
                                "SENSE_WRITEBACK_ADMIN_TOKENS": ADMIN}, {})
     with open_store(str(tmp_path / "wb.db")) as store:
-        yield create_app(config, store, Authenticator(config.tokens))
+        app = create_app(config, store, Authenticator(config.tokens))
+        app.db = tmp_path / "wb.db"
+        app.store = store
+        yield app
 
 
 def client(app, base="http://127.0.0.1"):
@@ -126,3 +130,44 @@ def test_no_page_renders_an_inline_script_or_style(app):
         text = c.get(path).text
         assert "<script>" not in text and " style=" not in text and "<style" not in text and " on" + "click" not in text
         assert ADMIN not in text and SENSE not in text and READER not in text
+
+
+def test_pages_say_when_the_database_cannot_be_read(app):
+    c = client(app)
+    login(c)
+    away = app.db.with_suffix(".away")
+    app.db.rename(away)  # a reader now opens an empty database: no tables
+    try:
+        time.sleep(0.6)  # past the readiness answer's cache
+        health = c.get("/console/health")
+        assert health.status_code == 200 and "not ready" in health.text and 'id="no-figures"' in health.text
+        listing = c.get("/console/writebacks")
+        assert listing.status_code == 503 and "storage cannot be read right now" in listing.text
+    finally:
+        app.db.unlink(missing_ok=True)
+        away.rename(app.db)
+    time.sleep(0.6)
+    health = c.get("/console/health")
+    assert "not ready" not in health.text and 'id="arrivals-chart"' in health.text
+
+
+def test_the_list_pages_newest_first_with_the_filters_kept(app):
+    from unit_tests.test_console_queries import NOW, doc, incoming
+
+    for i in range(120):
+        app.store.put(incoming(doc(f"p-{i}", "MESSAGING_INCOMING_MESSAGE" if i % 2 else "GENERIC_EVENT"), NOW))
+    c = client(app)
+    login(c)
+
+    def ids(page):
+        return re.findall(r">(p-\d+)</a>", page.text)
+
+    def older(page):
+        return re.search(r'rel="next" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+
+    first = c.get("/console/writebacks?type=GENERIC_EVENT")
+    assert ids(first) == [f"p-{i}" for i in range(118, 18, -2)]  # 50 a page
+    assert "type=GENERIC_EVENT" in older(first) and "before=" in older(first)
+    last = c.get(older(first))
+    assert ids(last) == [f"p-{i}" for i in range(18, -1, -2)] and 'rel="next"' not in last.text
+    assert ">Newest</a>" in last.text

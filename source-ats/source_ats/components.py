@@ -22,7 +22,7 @@ Two components exist for throughput only (see docs/source-ats.md, "Throughput"):
 the response to find one top-level key; `BullhornOffsetIncrement` evaluates the configured page size
 once, where the CDK's OffsetIncrement decodes every response a second time to evaluate it.
 
-This file is self-contained (only the CDK and requests are imported): the CDK's
+This file is self-contained (only the CDK, requests and urllib3 are imported): the CDK's
 `source-declarative-manifest` and standard tests load it as a standalone `components` module.
 """
 # No `from __future__ import annotations`: the CDK exec()s this file as a module that is not yet in
@@ -36,6 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 from airbyte_cdk.models import FailureType
@@ -52,6 +54,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 logger = logging.getLogger("airbyte")
+_RETRY_AFTER_PARSER = Retry(0)
 
 DEFAULT_AUTH_BASE_URL = "https://auth.bullhornstaffing.com/oauth"
 DEFAULT_REST_LOGIN_URL = "https://rest.bullhornstaffing.com/rest-services"
@@ -64,10 +67,6 @@ SPENT_REFRESH_TOKEN_MESSAGE = (
     "The refresh token must be renewed: re-authorize the connection to get a new one, or configure "
     "username and password for headless authorization."
 )
-
-
-class BullhornAuthError(AirbyteTracedException):
-    """Raised when Bullhorn rejects the configured credentials (a config error)."""
 
 
 def _config_error(message: str) -> AirbyteTracedException:
@@ -397,6 +396,17 @@ class BullhornAuthenticator(DeclarativeAuthenticator):
             logger.warning(f"Could not renew the Bullhorn REST session yet: {type(exc).__name__}")
 
 
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """Seconds named by a ``Retry-After`` value (``"3"``, or an HTTP date), by urllib3's parser (the one
+    sense-writeback's forwarder uses); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        return max(float(_RETRY_AFTER_PARSER.parse_retry_after(value.strip())), 0.0)
+    except (InvalidHeader, ValueError, OverflowError):
+        return None
+
+
 @dataclass
 class BullhornBackoffStrategy:
     """Backoff per Bullhorn's guidance: 429 → wait 1 s (or Retry-After); 401 → retry at once with the
@@ -417,10 +427,8 @@ class BullhornBackoffStrategy:
             return 0.01  # must be > 0, or the HttpClient falls back to its default backoff
         if status == 429:
             retry_after = response_or_exception.headers.get("Retry-After") if response_or_exception.headers else None
-            try:
-                return max(float(retry_after), 0.01) if retry_after else self.rate_limit_seconds
-            except ValueError:
-                return self.rate_limit_seconds
+            wait = retry_after_seconds(retry_after)
+            return max(wait, 0.01) if wait is not None else self.rate_limit_seconds
         return min(float(2 ** max(attempt_count, 1)), self.max_seconds)
 
 
@@ -561,9 +569,6 @@ class BullhornPicklistExtractor(RecordExtractor):
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 #: Where a stream's state keeps its change-event checkpoint, next to its `dateLastModified`.
 CHECKPOINT_KEY = "change_events"
-#: The entities the subscription covers: one subscription for all ten streams.
-SUBSCRIBED_ENTITIES = ("CorporateUser", "Candidate", "ClientContact", "ClientCorporation", "JobOrder",
-                       "JobSubmission", "Placement", "Lead", "CandidateCertification", "Appointment")
 #: Most ids one fetch asks for (Bullhorn's query `count` maximum).
 MAX_IDS_PER_CALL = 500
 #: A window read when the subscription is lost starts this long before the last read of events
@@ -587,8 +592,10 @@ class ChangeEventFeed:
     empty, plus a re-get per batch a stream is missing.
     """
 
-    def __init__(self, subscription_id: str, max_events: int, max_reads: int, event_get: Any, event_put: Any):
+    def __init__(self, subscription_id: str, max_events: int, max_reads: int, event_get: Any, event_put: Any,
+                 entities: Tuple[str, ...] = ()):
         self.subscription_id = subscription_id
+        self.entities = entities  # the names the subscription covers
         self.max_events = max_events
         self.max_reads = max_reads
         self._get = event_get
@@ -665,7 +672,7 @@ class ChangeEventFeed:
             return [e for rid in sorted(self.batches) if rid > request_id for e in self.batches[rid]]
 
     def _subscribe(self) -> None:
-        answer = self._send(self._put, self.path, {"type": "entity", "names": ",".join(SUBSCRIBED_ENTITIES),
+        answer = self._send(self._put, self.path, {"type": "entity", "names": ",".join(self.entities),
                                                    "eventTypes": "INSERTED,UPDATED,DELETED"})
         if answer.status_code != 200:
             raise _transient_error(f"Bullhorn refused the event subscription {self.subscription_id!r} "
@@ -711,10 +718,21 @@ def feed_for(key: Tuple[str, str], make: Any) -> ChangeEventFeed:
 def latest_events(events: Iterable[Mapping[str, Any]], entity: str) -> Dict[int, Mapping[str, Any]]:
     """The last event of each changed id of `entity` (an id inserted, updated then deleted is deleted)."""
     last: Dict[int, Mapping[str, Any]] = {}
+    unreadable = 0
     for event in events:
-        if event.get("entityName") == entity and isinstance(event.get("entityId"), int):
-            last.pop(event["entityId"], None)
-            last[event["entityId"]] = event
+        if event.get("entityName") != entity:
+            continue
+        entity_id = event.get("entityId")
+        if isinstance(entity_id, str) and entity_id.isdigit():
+            entity_id = int(entity_id)
+        if not isinstance(entity_id, int) or isinstance(entity_id, bool):
+            unreadable += 1
+            continue
+        last.pop(entity_id, None)
+        last[entity_id] = event
+    if unreadable:
+        raise _transient_error(f"Bullhorn sent {unreadable} {entity} event(s) without an integer entityId; "
+                               "nothing is emitted for them rather than dropping them silently.")
     return last
 
 
@@ -743,6 +761,8 @@ class BullhornChangeEventRetriever:
     event_requester: Any
     subscribe_requester: Any
     subscription_id: str = "airbyte-source-ats"
+    #: The entities of the one subscription (every entity stream's), comma-separated.
+    subscribed_entities: str = ""
     max_events: Union[int, str] = 500
     max_reads: Union[int, str] = 100
     page_size: Union[int, str] = 500
@@ -771,7 +791,8 @@ class BullhornChangeEventRetriever:
 
     def feed(self) -> ChangeEventFeed:
         return feed_for((self._subscription, str(self.config.get("rest_login_url") or "")), lambda: ChangeEventFeed(
-            self._subscription, self._max_events, self._max_reads, self.event_requester, self.subscribe_requester))
+            self._subscription, self._max_events, self._max_reads, self.event_requester, self.subscribe_requester,
+            tuple(e.strip() for e in self.subscribed_entities.split(",") if e.strip())))
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Mapping[str, Any]]:
         feed = self.feed()

@@ -19,8 +19,13 @@ def test_the_last_event_of_an_id_counts_and_other_entities_are_ignored():
               _event("Candidate", 1, "DELETED"), _event("Candidate", 2, "DELETED"), _event("Candidate", 2, "INSERTED"),
               {"entityName": "Candidate", "entityId": "3", "entityEventType": "UPDATED"}]
     last = c.latest_events(events, "Candidate")
-    assert {i: e["entityEventType"] for i, e in last.items()} == {1: "DELETED", 2: "INSERTED"}
-    assert list(last) == [1, 2]
+    assert {i: e["entityEventType"] for i, e in last.items()} == {1: "DELETED", 2: "INSERTED", 3: "UPDATED"}
+    assert list(last) == [1, 2, 3]
+
+
+def test_an_event_without_a_usable_id_fails_the_sync_instead_of_being_dropped():
+    with pytest.raises(c.AirbyteTracedException, match="without an integer entityId"):
+        c.latest_events([_event("Lead", None, "UPDATED")], "Lead")
 
 
 def test_a_deleted_record_carries_the_cdc_column_in_utc():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from integration_tests.writeback_source_data import READ_TOKEN, sample_pool, seeded_receiver
-from sense_emulator.writeback_seed import Seeder
+from sense_emulator.writebacks.seed import Seeder
 
 SCRIPT = str(Path(sys.executable).parent / "source-sense-writebacks")
 STREAMS = ("writebacks", "messages", "field_changes", "survey_responses")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sense_emulator.writeback_seed import SAMPLE_ENTITIES, EntityPool, Seeder
+from sense_emulator.writebacks.seed import SAMPLE_ENTITIES, EntityPool, Seeder
 from sense_testing.writeback_receiver import start_receiver
 
 SENSE_TOKEN = "sense-token-for-source-tests-0123"

@@ -45,13 +45,20 @@ def test_rejections_deliveries_and_states_reach_the_outcomes(tmp_path):
     for _ in range(3):
         ledger.receive(STREAM)
     line = b'{"type":"RECORD","record":{"stream":"candidates","data":{"first_name":"x"},"emitted_at":1}}'
-    ledger.reject(STREAM, 2, None, [("id", "is required")], line)
+    ledger.reject(STREAM, 2, None, [("id", "is required")], line, sent=b'{"first_name":"x"}')
     ledger.sent("candidates", [RecordRef(STREAM, 1, "1"), RecordRef(STREAM, 3, "3")], "updated", "req-9")
-    echoed = ledger.state_message(STATE, STREAM, {STREAM: 3})
-    assert echoed["destinationStats"] == {"recordCount": 2.0, "rejectedRecordCount": 1.0}
-    (part,) = tmp_path.glob("conn/*/rejected/candidates/part-00001.jsonl.gz")  # stored before the STATE was returned
+    echoed = []
+
+    def echo(state):
+        echoed.append(state)
+        assert list(tmp_path.glob("conn/*/rejected/candidates/part-00001.jsonl.gz")), "stored before the STATE is echoed"
+
+    ledger.commit_state(STATE, STREAM, {STREAM: 3}, echo)
+    assert echoed[0]["destinationStats"] == {"recordCount": 2.0, "rejectedRecordCount": 1.0}
+    (part,) = tmp_path.glob("conn/*/rejected/candidates/part-00001.jsonl.gz")
     (rejected,) = _lines(part)
     assert rejected["position"] == 2 and rejected["record"]["data"] == {"first_name": "x"} and rejected["entity"] == "candidates"
+    assert rejected["record_sent"] == {"first_name": "x"}
     outcomes.finish("succeeded")
     report = json.loads(next(tmp_path.glob("conn/*/report.json")).read_text())
     assert report["streams"]["candidates"] == {"received": 3, "sent": 2, "rejected": 1,
@@ -66,5 +73,7 @@ def test_a_storage_failure_keeps_the_state_from_being_echoed(tmp_path):
     ledger.receive(STREAM)
     ledger.reject(STREAM, 1, None, [("id", "is required")], b"{}")
     store.down = True
+    echoed = []
     with pytest.raises(StorageError):
-        ledger.state_message(STATE, STREAM, {STREAM: 1})
+        ledger.commit_state(STATE, STREAM, {STREAM: 1}, echoed.append)
+    assert echoed == []

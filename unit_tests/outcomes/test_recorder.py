@@ -64,6 +64,7 @@ def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_pat
     counts.streams[CANDIDATES] = [4, 1, 3]
     outcomes.rejected("candidates", CANDIDATES, 2, None, [("id", "is required")], raw_line=line)
     outcomes.rejected("candidates", CANDIDATES, 3, "9", [(None, "no entity")])  # a side-stream record Sense refused: no line
+    outcomes.rejected("candidates", CANDIDATES, 5, "5", [(None, "refused")], raw_line=b"{}", sent_json=b'{"id":"5"}')
     outcomes.rejected("candidates", CANDIDATES, 4, None, [(None, "not JSON")], raw_line=b'{"type":"RECORD","record":{"stream":"candidates","data":{"a":NaN}}}')
     assert not (run / "rejected").exists(), "parts are stored when full or before a STATE, not per line"
     outcomes.before_state()
@@ -72,7 +73,8 @@ def test_rejected_records_are_kept_as_received_and_stored_before_a_state(tmp_pat
                         "reasons": [{"field": "id", "problem": "is required"}], "rejected_at": "2026-12-08T10:00:00Z",
                         "record": {"stream": "candidates", "data": {"first_name": "x"}, "emitted_at": 5}}
     assert lines[1]["id"] == "9" and not {"record", "raw_line", "raw_line_base64"} & set(lines[1])
-    assert lines[2]["raw_line"].endswith('{"a":NaN}}}')
+    assert lines[2]["record_sent"] == {"id": "5"} and lines[2]["raw_line"] == "{}"
+    assert lines[3]["raw_line"].endswith('{"a":NaN}}}')
 
 
 def test_the_report_and_the_results(tmp_path):
@@ -98,10 +100,10 @@ def test_the_guard_runs_at_each_rejection_without_storage_too():
     outcomes = SyncOutcomes(OutcomeSettings(StorageSettings("None"), max_rejected_percent=10))
     counts = Counts()
     outcomes.attach(counts, {})
-    for position in range(1, 11):
-        counts.streams[CANDIDATES] = [100, 0, position]
+    for position in range(1, 11):  # the write path counts a rejection after reporting it
+        counts.streams[CANDIDATES] = [100, 0, position - 1]
         outcomes.rejected("candidates", CANDIDATES, position, None, [("date_added", "is not a date")])
-    counts.streams[CANDIDATES] = [100, 0, 11]
+    counts.streams[CANDIDATES] = [100, 0, 10]
     with pytest.raises(RejectedShareExceeded) as caught:
         outcomes.rejected("candidates", CANDIDATES, 11, None, [("date_added", "is not a date")])
     assert "field 'date_added' is not a date (11×)" in str(caught.value)

@@ -23,12 +23,20 @@ class Series:
 
 
 @dataclass
+class Tick:
+    x: float
+    label: str
+    anchor: str  # CSS class: start, middle or end
+
+
+@dataclass
 class Chart:
     width: int
     height: int
     peak: int
     minutes: int
     series: List[Series]
+    ticks: List[Tick]
 
     @property
     def total(self) -> int:
@@ -45,7 +53,12 @@ def arrivals_chart(counts: Dict[str, List[int]], minutes: int) -> Chart:
         points = " ".join(f"{i * step:.1f},{HEIGHT - 2 - v * scale:.1f}" for i, v in _corners(values))
         series.append(Series(name=name, total=sum(values), peak=max(values) if values else 0, points=points,
                              css=f"series-{index % PALETTE}"))
-    return Chart(WIDTH, HEIGHT, peak, minutes, series)
+    hours = minutes // 60
+    every = max(1, hours // 4)
+    ticks = [Tick(x=round(max(0, minutes - 1 - h * 60) * step, 1), label="now" if h == 0 else f"−{h} h",
+                  anchor="end" if h == 0 else "start" if h == hours else "middle")
+             for h in range(0, hours + 1, every)]
+    return Chart(WIDTH, HEIGHT, peak, minutes, series, ticks)
 
 
 def _corners(values: List[int]):

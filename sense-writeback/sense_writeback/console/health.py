@@ -1,11 +1,12 @@
 """The health panel: arrivals per minute (from the database, so every replica's and every restart's
 write-backs count), acknowledgement latency and auth failures (from this process's Prometheus
-metrics, since it started), the forward backlog and storage readiness."""
+metrics, since it started), the forward backlog and storage readiness (the same answer as ``/readyz``)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
+from sense_writeback.clock import utc_now
 from sense_writeback.console.charts import arrivals_chart
 from sense_writeback.console.queries import Latency, Queries
 
@@ -39,36 +40,24 @@ def auth_failures(metrics) -> List[Tuple[str, int]]:
     return sorted(found.items())
 
 
-def storage_state(store) -> Tuple[bool, str]:
-    """Readiness: the store's ``probe()`` where it has one (CONTRACTS.md), else its writer's health."""
-    probe = getattr(store, "probe", None)
-    if probe is not None:
-        try:
-            probe()
-            return True, "reachable, migrated and writable"
-        except Exception as exc:  # StorageUnavailable carries a short reason without secrets
-            return False, str(exc) or type(exc).__name__
-    if store.healthy:
-        return True, "the last commit succeeded"
-    return False, "the writer's last commit failed"
-
-
 def age_seconds(iso: Optional[str], now: datetime) -> Optional[float]:
     if not iso:
         return None
     return max(0.0, (now - datetime.fromisoformat(iso)).total_seconds())
 
 
-def health(queries: Queries, store, metrics, now: Optional[datetime] = None) -> Dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+def health(queries: Queries, store, metrics, storage_problem: Optional[str],
+           now: Optional[datetime] = None) -> Dict[str, Any]:
+    """The panel's figures; ``storage_problem`` is the receiver's readiness answer (None: ready)."""
+    now = now or utc_now()
     counts = queries.arrivals(now, HOURS)
     hist = latency(metrics)
-    ready, storage_detail = storage_state(store)
     backlog = queries.backlog()
     return {
         "chart": arrivals_chart(counts, HOURS * 60), "hours": HOURS,
         "latency_count": int(hist.count), "p50": hist.quantile(0.5), "p99": hist.quantile(0.99),
         "auth_failures": auth_failures(metrics), "backlog": backlog,
         "oldest_pending_age": age_seconds(backlog["oldest_received_at"], now),
-        "parked": queries.parked_count(), "ready": ready, "storage_detail": storage_detail, "storage": store.kind,
+        "parked": queries.parked_count(), "ready": storage_problem is None,
+        "storage_detail": storage_problem or "reachable, migrated and writable", "storage": store.kind,
     }

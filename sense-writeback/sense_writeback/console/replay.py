@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional
 
 from sense_writeback.console.settings import ReplaySettings
 
@@ -41,6 +41,13 @@ class Job:
         if not self.done.is_set():
             return "running"
         return "failed" if self.error else "done"
+
+
+def scrub(text: str, secrets_: Iterable[str]) -> str:
+    """``text`` without any of ``secrets_`` (the client's errors name no token; this makes sure)."""
+    for secret in sorted((s for s in secrets_ if s), key=len, reverse=True):
+        text = text.replace(secret, "<redacted>")
+    return text
 
 
 def forward_settings(replay: ReplaySettings):
@@ -110,8 +117,8 @@ class Replays:
                 finally:
                     forwarder.ledger.close()
                 log.info("console replay %s (%s): %s", job.id, job.label, job.summary)
-            except Exception as exc:  # shown on the job's page; never a secret (the client's errors name no token)
-                job.error = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # shown on the job's page: scrubbed of every credential value
+                job.error = scrub(f"{type(exc).__name__}: {exc}", credentials(self.env).values())
                 log.error("console replay %s failed: %s", job.id, job.error)
             finally:
                 job.finished = time.time()

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 RUN = re.compile(r"^(\d{8}T\d{6}Z)-([A-Za-z0-9._-]{1,100})$")
-KEY = re.compile(r"^(rejected|results)/[A-Za-z0-9._/-]{1,300}$")
+KEY = re.compile(r"^(rejected|results)/[A-Za-z0-9._/%-]{1,300}$")  # stream folders are percent-encoded
 
 
 class OutcomesUnavailable(Exception):

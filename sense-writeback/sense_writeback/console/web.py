@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, quote
 
+import anyio.from_thread
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -58,11 +58,12 @@ def templates() -> Environment:
 
 
 class Console:
-    def __init__(self, settings: ConsoleSettings, store, metrics, env=None):
+    def __init__(self, settings: ConsoleSettings, store, metrics, readiness, env=None):
         self.settings = settings
         self.base = settings.path
         self.store = store
         self.metrics = metrics
+        self.readiness = readiness
         self.sessions = Sessions(settings.admin_tokens, settings.session_hours * 3600)
         self.queries = Queries(store)
         self.replays = Replays(store, settings.replay, env)
@@ -104,7 +105,14 @@ class Console:
                     log.warning("console: a POST to %s without a valid CSRF token was refused", request.url.path)
                     return self.refuse(request, 403, "Refused: the form's CSRF token is missing or wrong. "
                                                      "Reload the page and try again.", session)
-            return await run_in_threadpool(handler, request, session, form)
+            try:
+                return await run_in_threadpool(handler, request, session, form)
+            except Exception as exc:  # storage down (the moment an operator looks): a page that says so
+                log.error("console: %s failed: %s: %s", request.url.path, type(exc).__name__,
+                          str(exc).splitlines()[0][:200] if str(exc) else "")
+                return self.refuse(request, 503, "The receiver's storage cannot be read right now (the receiver's "
+                                                 "log has the error; /readyz answers 200 again when it is back).",
+                                   session)
         return endpoint
 
     # -- login -----------------------------------------------------------------------------------
@@ -185,6 +193,8 @@ class Console:
             job = self.replays.start(seqs, label)
         except ReplayUnavailable as exc:
             return self.refuse(request, 503, str(exc), session)
+        log.info("console: replay %s of %d write-back(s) (%s) asked from %s", job.id, len(job.seqs), label,
+                 request.client.host if request.client else "?")
         job.done.wait(REPLAY_WAIT_SECONDS)
         return RedirectResponse(f"{self.base}/replays/{job.id}", status_code=303)
 
@@ -196,8 +206,14 @@ class Console:
         return self.render(request, "replay.html", session, title="Replay", section="parked", job=job)
 
     def health(self, request: Request, session: Session, form) -> Response:
-        with self.queries.connection():
-            view = health(self.queries, self.store, self.metrics)
+        problem = anyio.from_thread.run(self.readiness.problem)  # /readyz's answer (this runs in a worker thread)
+        try:
+            with self.queries.connection():
+                view = health(self.queries, self.store, self.metrics, problem)
+        except Exception as exc:
+            log.error("console: health figures unavailable: %s", type(exc).__name__)
+            view = {"ready": False, "storage": self.store.kind,
+                    "storage_detail": problem or "the database cannot be read", "chart": None}
         return self.render(request, "health.html", session, title="Health", section="health", h=view)
 
     # -- syncs -----------------------------------------------------------------------------------
@@ -254,7 +270,7 @@ class Console:
             return self.refuse(request, 503, str(exc), session)
         except (FileNotFoundError, OSError):
             return self.refuse(request, 404, "No such rejected-records file in this run.", session)
-        name = f"{run.connection_id}-{run.name}-{os.path.basename(key)}"
+        name = f"{run.connection_id}-{run.name}-{key.replace('/', '_')}"  # ASCII only (KEY's characters)
         return Response(data, media_type="application/gzip",
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
@@ -304,12 +320,13 @@ def first(form: Dict[str, List[str]], name: str) -> Optional[str]:
     return values[0] if values else None
 
 
-def mount(settings: ConsoleSettings, store, metrics) -> Optional[Mount]:
-    """The console's route for the receiver's app, or None when it is off."""
+def mount(settings: ConsoleSettings, receiver) -> Optional[Mount]:
+    """The console's route for the receiver's app (its store, metrics and readiness), or None when it is off."""
     if not settings.enabled:
         return None
     from sense_writeback.forward.ledger import Ledger
 
-    Ledger(store).close()  # the forwarder's tables, read by every page (until the store's schema owns them)
-    return Mount(settings.path, app=Console(settings, store, metrics).app())
+    Ledger(receiver.store).close()  # the forwarder's tables, read by every page (until the store's schema owns them)
+    console = Console(settings, receiver.store, receiver.metrics, receiver.readiness)
+    return Mount(settings.path, app=console.app())
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Dict
 
+from sense_writeback.env_secrets import secret
 from sense_writeback.forward.settings import IGNORE, NOTE, ForwardSettings, SettingsError, credentials, parse_actions
 
 
@@ -19,7 +20,8 @@ def add_commands(commands) -> None:
         sub = commands.add_parser(name, help=text, description=text + ". Bullhorn credentials come from "
                                   "SENSE_WRITEBACK_BULLHORN_CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN (or _USERNAME/"
                                   "_PASSWORD); see docs/sense-writeback.md.")
-        sub.add_argument("--db", default=None, help="the receiver's SQLite file (default sense-writeback.db)")
+        sub.add_argument("--db", default=None, help="the receiver's SQLite file (default $SENSE_WRITEBACK_DB, "
+                                                    "else sense-writeback.db)")
         sub.add_argument("--database-url", help="PostgreSQL URL; prefer $SENSE_WRITEBACK_DATABASE_URL")
         sub.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
         if name == "dead-letters":
@@ -27,8 +29,9 @@ def add_commands(commands) -> None:
         sub.add_argument("--bullhorn-auth-url", default=ForwardSettings.auth_base_url, help="Bullhorn OAuth base URL")
         sub.add_argument("--bullhorn-login-url", default=ForwardSettings.rest_login_url,
                          help="Bullhorn REST login base URL (…/rest-services)")
-        sub.add_argument("--state-file", default=ForwardSettings.state_file,
-                         help="where the rotated Bullhorn refresh token is kept (mode 0600)")
+        sub.add_argument("--state-file", default=os.environ.get("SENSE_WRITEBACK_STATE_FILE") or ForwardSettings.state_file,
+                         help="where the rotated Bullhorn refresh token is kept (mode 0600; default "
+                              "$SENSE_WRITEBACK_STATE_FILE, else %(default)s)")
         sub.add_argument("--action", action="append", metavar="TYPE=Action", help="the Note action of a type")
         sub.add_argument("--entity-delete", choices=(NOTE, IGNORE), default=NOTE,
                          help="ENTITY_DELETE: a note, or ignore (never a delete in Bullhorn)")
@@ -38,24 +41,30 @@ def add_commands(commands) -> None:
         if name == "forward":
             sub.add_argument("--once", action="store_true", help="stop when every stored write-back is handled")
             sub.add_argument("--poll-interval", type=float, default=ForwardSettings.poll_interval)
+            sub.add_argument("--lease-seconds", type=float, default=60.0,
+                             help="how long the leading forwarder's lease lasts without renewal; a standby "
+                                  "forwarder takes over after it (default 60; keep it above twice Bullhorn's "
+                                  "30 s request timeout)")
         else:
             sub.add_argument("--seq", type=int, action="append", help="only this seq (repeatable)")
+
+
+def store_target(args) -> str:
+    """The database of ``--database-url``, ``$SENSE_WRITEBACK_DATABASE_URL`` (or ``…_FILE``), ``--db``,
+    ``$SENSE_WRITEBACK_DB``, else ``sense-writeback.db``."""
+    return (args.database_url or secret(os.environ, "SENSE_WRITEBACK_DATABASE_URL") or args.db
+            or os.environ.get("SENSE_WRITEBACK_DB") or "sense-writeback.db")
 
 
 def _store(args):
     from sense_writeback.store import open_store
 
-    target = args.database_url or os.environ.get("SENSE_WRITEBACK_DATABASE_URL") or args.db or "sense-writeback.db"
-    return open_store(target, writer=False)
+    return open_store(store_target(args), writer=False)
 
 
 def run(command: str, args: argparse.Namespace) -> int:
-    if command != "dead-letters":
-        import source_ats.components  # noqa: F401  (the CDK configures logging on import: replaced below)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("airbyte").handlers.clear()
-    logging.getLogger("airbyte").propagate = True
     try:
         store = _store(args)
     except Exception as exc:
@@ -75,6 +84,7 @@ def run(command: str, args: argparse.Namespace) -> int:
 
 def _forward(command: str, args: argparse.Namespace, store) -> int:
     from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient
+    from sense_writeback.forward.retry_policy import RetryPolicy
     from sense_writeback.forward.worker import Forwarder
 
     try:
@@ -89,8 +99,9 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
         print(f"sense-writeback {command}: configuration error: {exc}", file=sys.stderr)
         return 2
     client = BullhornClient(creds, settings.auth_base_url, settings.rest_login_url, settings.state_file,
-                            max_attempts=settings.max_attempts)
-    forwarder = Forwarder(store, client, settings)
+                            retry=RetryPolicy(attempts=settings.max_attempts))
+    forwarder = Forwarder(store, client, settings, **({"lease_seconds": args.lease_seconds}
+                                                      if command == "forward" else {}))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: forwarder.stop_event.set())
     log = logging.getLogger("sense_writeback.forward")
@@ -104,8 +115,6 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
     except AuthFailed as exc:
         print(f"sense-writeback {command}: Bullhorn refused the credentials: {exc}", file=sys.stderr)
         return 2
-    except SystemExit:
-        pass
     log.info("forwarder stopped: %s; Bullhorn retries %s", json.dumps(forwarder.counts), json.dumps(client.retries))
     print(json.dumps({"counts": forwarder.counts, "retries": client.retries}))
     return 0

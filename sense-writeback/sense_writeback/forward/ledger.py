@@ -7,16 +7,16 @@
   state ``creating`` is written *before* ``PUT entity/Note``: finding it on a retry means the
   create is in doubt, and the note is looked up by its ``externalID`` before another is created.
 - ``forward_dead_letters``: parked write-backs with the reason (``sense-writeback replay``).
-- ``forward_lease``: one forwarder at a time per database.
+- ``forward_lease``: one forwarder at a time per database (see ``claim`` and ``hold``).
 """
 from __future__ import annotations
 
 import json
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
+from sense_writeback.clock import utc_iso
 from sense_writeback.store.feed import UPSERT_CURSOR, ensure_schema
 
 CONSUMER = "forwarder"
@@ -33,13 +33,18 @@ SCHEMA = (
 )
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+class LeaseLost(RuntimeError):
+    """Another forwarder holds the lease now: this one must stop writing (it waits to lead again)."""
 
 
 class Ledger:
-    def __init__(self, store):
+    """``owner``: the forwarder writing through this ledger; its claims on Bullhorn work (``finish``,
+    ``note_creating``) are then fenced: they commit only while it holds the lease."""
+
+    def __init__(self, store, owner: Optional[str] = None, lease_seconds: float = 60.0):
         self.store = store
+        self.owner = owner
+        self.lease_seconds = lease_seconds
         self._stack = ExitStack()
         self._conn = None
         ensure_schema(store)
@@ -82,24 +87,38 @@ class Ledger:
             raise
 
     # -- lease -----------------------------------------------------------------------------------
-    def claim(self, owner: str, seconds: float) -> bool:
+    # One row; a forwarder leads while its row is unexpired. Taking it over is one conditional UPDATE
+    # (or the first INSERT), so two forwarders racing for an expired lease cannot both win: under
+    # PostgreSQL the second UPDATE waits for the first, then finds the condition false.
+    def claim(self) -> bool:
+        """Take or renew the lease; False while another forwarder holds it."""
         def work(c):
             now = time.time()
-            c.execute("SELECT owner, expires_at FROM forward_lease WHERE name = ?", (CONSUMER,))
-            row = c.fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return False
-            if row is None:
-                c.execute("INSERT INTO forward_lease (name, owner, expires_at) VALUES (?, ?, ?)",
-                          (CONSUMER, owner, now + seconds))
-            else:
-                c.execute("UPDATE forward_lease SET owner = ?, expires_at = ? WHERE name = ?",
-                          (owner, now + seconds, CONSUMER))
-            return True
+            c.execute("UPDATE forward_lease SET owner = ?, expires_at = ? WHERE name = ? AND (owner = ? OR expires_at < ?)",
+                      (self.owner, now + self.lease_seconds, CONSUMER, self.owner, now))
+            if c.rowcount == 1:
+                return True
+            c.execute("INSERT INTO forward_lease (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                      (CONSUMER, self.owner, now + self.lease_seconds))
+            return c.rowcount == 1
         return self._run(work)
 
-    def release(self, owner: str) -> None:
-        self._run(lambda c: c.execute("DELETE FROM forward_lease WHERE name = ? AND owner = ?", (CONSUMER, owner)))
+    def _hold(self, c) -> None:
+        """Inside a transaction: renew the lease, or raise ``LeaseLost`` (the transaction then rolls back)."""
+        if self.owner is None:
+            return
+        now = time.time()
+        c.execute("UPDATE forward_lease SET expires_at = ? WHERE name = ? AND owner = ? AND expires_at >= ?",
+                  (now + self.lease_seconds, CONSUMER, self.owner, now))
+        if c.rowcount != 1:
+            raise LeaseLost("this forwarder's lease expired or was taken over")
+
+    def hold(self) -> None:
+        """Renew the lease now, or raise ``LeaseLost``."""
+        self._run(self._hold)
+
+    def release(self) -> None:
+        self._run(lambda c: c.execute("DELETE FROM forward_lease WHERE name = ? AND owner = ?", (CONSUMER, self.owner)))
 
     # -- progress --------------------------------------------------------------------------------
     def cursor(self) -> int:
@@ -119,7 +138,8 @@ class Ledger:
                detail: str, attempts: int, reason: Optional[str] = None) -> None:
         """Record the result (and a dead letter when parked) and move the cursor, in one transaction."""
         def work(c):
-            now = _now()
+            self._hold(c)
+            now = utc_iso()
             c.execute("INSERT INTO forward_results (seq, sense_id, type, outcome, bullhorn_entity, bullhorn_id, detail, "
                       "attempts, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET "
                       "outcome = excluded.outcome, bullhorn_entity = excluded.bullhorn_entity, bullhorn_id = "
@@ -137,7 +157,7 @@ class Ledger:
 
     def replayed(self, seq: int, outcome: str, entity: Optional[str], entity_id, detail: str) -> None:
         def work(c):
-            now = _now()
+            now = utc_iso()
             c.execute("UPDATE forward_results SET outcome = ?, bullhorn_entity = ?, bullhorn_id = ?, detail = ?, "
                       "finished_at = ? WHERE seq = ?",
                       (outcome, entity, None if entity_id is None else str(entity_id), detail, now, seq))
@@ -146,7 +166,7 @@ class Ledger:
 
     def repark(self, seq: int, reason: str) -> None:
         self._run(lambda c: c.execute("UPDATE forward_dead_letters SET reason = ?, attempts = attempts + 1, "
-                                      "parked_at = ? WHERE seq = ?", (reason, _now(), seq)))
+                                      "parked_at = ? WHERE seq = ?", (reason, utc_iso(), seq)))
 
     def dead_letters(self, include_replayed: bool = False) -> List[Dict]:
         def work(c):
@@ -175,17 +195,20 @@ class Ledger:
         return self._run(work)
 
     def note_creating(self, sense_id: str) -> None:
-        self._run(lambda c: c.execute(
-            "INSERT INTO forward_notes (sense_id, state, note_id, associations, updated_at) VALUES (?, 'creating', NULL, "
-            "'[]', ?) ON CONFLICT (sense_id) DO NOTHING", (sense_id, _now())))
+        """Before ``PUT entity/Note``: fenced, so that a forwarder that lost its lease creates nothing."""
+        def work(c):
+            self._hold(c)
+            c.execute("INSERT INTO forward_notes (sense_id, state, note_id, associations, updated_at) VALUES (?, "
+                      "'creating', NULL, '[]', ?) ON CONFLICT (sense_id) DO NOTHING", (sense_id, utc_iso()))
+        self._run(work)
 
     def note_created(self, sense_id: str, note_id: int) -> None:
         self._run(lambda c: c.execute("UPDATE forward_notes SET state = 'created', note_id = ?, updated_at = ? "
-                                      "WHERE sense_id = ?", (note_id, _now(), sense_id)))
+                                      "WHERE sense_id = ?", (note_id, utc_iso(), sense_id)))
 
     def association_done(self, sense_id: str, done: List[Tuple[str, int]]) -> None:
         self._run(lambda c: c.execute("UPDATE forward_notes SET associations = ?, updated_at = ? WHERE sense_id = ?",
-                                      (json.dumps([list(a) for a in done]), _now(), sense_id)))
+                                      (json.dumps([list(a) for a in done]), utc_iso(), sense_id)))
 
 
 class _Cursor:
@@ -203,3 +226,7 @@ class _Cursor:
 
     def fetchall(self):
         return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount

@@ -1,14 +1,16 @@
 """What the forwarder does per write-back type, and how it reaches Bullhorn.
 
-Secrets come from the environment only: ``SENSE_WRITEBACK_BULLHORN_CLIENT_ID``,
-``…_CLIENT_SECRET``, ``…_REFRESH_TOKEN`` (the first one; rotated ones go to the state file),
-``…_USERNAME`` and ``…_PASSWORD`` (headless authorization, optional).
+Secrets come from the environment, or from files named by the same variables with ``_FILE``
+(Docker and Kubernetes secrets): ``SENSE_WRITEBACK_BULLHORN_CLIENT_ID``, ``…_CLIENT_SECRET``,
+``…_REFRESH_TOKEN`` (the first one; rotated ones go to the state file), ``…_USERNAME`` and
+``…_PASSWORD`` (headless authorization, optional).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional
 
+from sense_writeback.env_secrets import SecretFileError, secret
 from sense_api.writebacks import ENTITY_WRITEBACK_TYPES, WRITEBACK_TYPES
 
 #: The types that become a Bullhorn Note: every message and event type.
@@ -51,8 +53,11 @@ class ForwardSettings:
 
 
 def credentials(env: Mapping[str, str]) -> Dict[str, str]:
-    found = {name: env.get(ENV + name.upper()) for name in ("client_id", "client_secret", "refresh_token",
-                                                              "username", "password")}
+    try:
+        found = {name: secret(env, ENV + name.upper()) for name in ("client_id", "client_secret", "refresh_token",
+                                                                      "username", "password")}
+    except SecretFileError as exc:
+        raise SettingsError(str(exc)) from None
     found = {k: v for k, v in found.items() if v}
     if not found.get("client_id") or not found.get("client_secret"):
         raise SettingsError(f"set {ENV}CLIENT_ID and {ENV}CLIENT_SECRET (and {ENV}REFRESH_TOKEN or "

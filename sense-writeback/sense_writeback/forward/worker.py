@@ -23,63 +23,110 @@ import uuid
 from typing import Any, Dict, Optional, Tuple
 
 from sense_api.bullhorn import stream_for_type
-from sense_writeback.forward.bullhorn_client import BullhornClient, Permanent, Unreachable
+from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient, Permanent, Unreachable
 from sense_writeback.forward.field_mapping import Unmappable, bullhorn_changes
-from sense_writeback.forward.ledger import Ledger
+from sense_writeback.forward.ledger import LeaseLost, Ledger
 from sense_writeback.forward.note_content import NoPerson, external_id, plan_note
 from sense_writeback.forward.settings import IGNORE, NOTE, NOTE_TYPES, ForwardSettings
 
 log = logging.getLogger("sense_writeback.forward")
 
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = 60.0  # more than twice the Bullhorn request timeout (30 s), see docs "Two forwarders"
+STORAGE_RETRY_MAX = 30.0
 
 
 class Parked(Exception):
     """A permanent reason not to forward this write-back (until it is replayed)."""
 
 
+class Stopping(Exception):
+    """SIGTERM/SIGINT while waiting: the current write-back stays first in line."""
+
+
 class Forwarder:
-    def __init__(self, store, client: BullhornClient, settings: ForwardSettings):
+    """Several forwarders may run on one database: one leads (holds the lease), the others wait and
+    take over once its lease expires (it died, or lost its database). Every claim on Bullhorn work
+    (``note_creating`` before a note is created, ``finish``) commits only under the lease, and every
+    backoff renews it or stops this forwarder, so two forwarders never write the same note."""
+
+    def __init__(self, store, client: BullhornClient, settings: ForwardSettings, lease_seconds: float = LEASE_SECONDS):
         self.store = store
         self.client = client
         self.settings = settings
-        self.ledger = Ledger(store)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.ledger = Ledger(store, owner=self.owner, lease_seconds=lease_seconds)
         self.stop_event = threading.Event()
         self.counts: Dict[str, int] = {}
+        self.takeovers = 0
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, once: bool = False) -> None:
-        """Forward until stopped (``once``: until nothing is left)."""
-        while not self.ledger.claim(self.owner, LEASE_SECONDS):
-            log.info("another forwarder holds the lease; waiting")
-            if self.stop_event.wait(LEASE_SECONDS / 3):
-                return
-        renewed = time.monotonic()
+        """Forward until stopped (``once``: until nothing is left). Storage failures and a lost lease
+        are waited out with backoff, never the end of the process."""
+        delay = 1.0
+        self.client.sleep = self._sleep_holding_lease  # Bullhorn's backoffs renew the lease (or end the lead)
         try:
-            cursor = self.ledger.cursor()
             while not self.stop_event.is_set():
-                page = self.store.read_page(cursor, self.settings.page_size)
-                if not page:
-                    if once:
+                try:
+                    if self._lead(once):
                         return
-                    self.stop_event.wait(self.settings.poll_interval)
-                else:
-                    for wb in page:
-                        if self.stop_event.is_set():
-                            return
-                        self._handle_until_done(wb)
-                        cursor = wb.seq
-                        if time.monotonic() - renewed > LEASE_SECONDS / 3:
-                            if not self.ledger.claim(self.owner, LEASE_SECONDS):
-                                raise RuntimeError("the forwarder lost its lease to another forwarder")
-                            renewed = time.monotonic()
-                if time.monotonic() - renewed > LEASE_SECONDS / 3:
-                    self.ledger.claim(self.owner, LEASE_SECONDS)
-                    renewed = time.monotonic()
+                    delay = 1.0
+                except LeaseLost as exc:
+                    log.warning("%s; waiting to lead again", exc)
+                except Stopping:
+                    return
+                except AuthFailed:
+                    raise
+                except Exception as exc:  # the database (or the network to it) failed: wait, then resume
+                    log.error("storage unavailable (%s: %s); resuming in %.0f s from the last recorded write-back",
+                              type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", delay)
+                    self.ledger.close()
+                    if self.stop_event.wait(delay):
+                        return
+                    delay = min(delay * 2, STORAGE_RETRY_MAX)
         finally:
-            self.ledger.release(self.owner)
+            try:
+                self.ledger.release()
+            except Exception:  # the lease then simply expires
+                pass
             self.ledger.close()
+
+    def _lead(self, once: bool) -> bool:
+        """Wait for the lease, then forward; True when ``once`` and nothing is left, False when stopped."""
+        waited = False
+        while not self.ledger.claim():
+            if not waited:
+                log.info("another forwarder holds the lease; standing by")
+                waited = True
+            if self.stop_event.wait(min(self.lease_seconds / 3, 5.0)):
+                return False
+        if waited:
+            self.takeovers += 1
+            log.info("took over the lease; resuming after the last recorded write-back")
+        renewed = time.monotonic()
+        cursor = self.ledger.cursor()
+        while not self.stop_event.is_set():
+            page = self.store.read_page(cursor, self.settings.page_size)
+            if not page:
+                if once:
+                    return True
+                self.stop_event.wait(self.settings.poll_interval)
+            for wb in page:
+                if self.stop_event.is_set():
+                    return False
+                self._handle_until_done(wb)
+                cursor = wb.seq
+            if time.monotonic() - renewed > self.lease_seconds / 3:
+                self.ledger.hold()
+                renewed = time.monotonic()
+        return False
+
+    def _sleep_holding_lease(self, seconds: float) -> None:
+        self.ledger.hold()
+        if self.stop_event.wait(seconds):
+            raise Stopping()
+        self.ledger.hold()
 
     def _handle_until_done(self, wb) -> None:
         if self.ledger.finished(wb.seq):
@@ -98,8 +145,7 @@ class Forwarder:
             except Unreachable as exc:
                 log.warning("write-back %s (seq %d) not forwarded yet: %s; retrying in %.1f s", wb.sense_id, wb.seq,
                             exc, delay)
-                if self.stop_event.wait(delay):
-                    raise SystemExit(0)
+                self._sleep_holding_lease(delay)
                 delay = min(delay * 2, 10.0)
                 continue
             self.ledger.finish(wb.seq, wb.sense_id, wb.type, outcome, entity, entity_id, detail, attempts)
@@ -197,6 +243,9 @@ class Forwarder:
     def replay(self, seqs=None) -> Dict[str, int]:
         """Resend parked write-backs (all, or those ``seqs``): ``{"forwarded": n, "parked": m}``."""
         summary = {"forwarded": 0, "parked": 0, "missing": 0}
+        # parked write-backs are no leading forwarder's work: replay runs beside one, without the lease
+        self.ledger.close()
+        self.ledger = Ledger(self.store)
         for letter in self.ledger.dead_letters():
             if seqs and letter["seq"] not in seqs:
                 continue

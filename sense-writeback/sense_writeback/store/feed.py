@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence
 
+from sense_writeback.clock import utc_iso, utc_now
 from sense_writeback.store import sql
 from sense_writeback.store.records import StoredWriteBack
 
@@ -29,10 +30,6 @@ UPSERT_CURSOR = (
     "WHERE writeback_consumers.cursor_seq < excluded.cursor_seq"
 )
 MAX_NAME = 100
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def ensure_schema(store) -> None:
@@ -87,7 +84,7 @@ def set_cursor(store, name: str, cursor_seq: int) -> None:
     check_consumer_name(name)
     with store.reader() as conn:
         cursor = conn.cursor()
-        cursor.execute(store.convert(UPSERT_CURSOR), (name, int(cursor_seq), _now()))
+        cursor.execute(store.convert(UPSERT_CURSOR), (name, int(cursor_seq), utc_iso()))
         conn.commit()
 
 
@@ -110,7 +107,7 @@ def remove_consumer(store, name: str) -> bool:
 def prune(store, retention: timedelta, now: Optional[datetime] = None) -> int:
     """Delete write-backs received before ``now - retention`` that every registered consumer is past;
     the number deleted. Entity rows go with them (``ON DELETE CASCADE``)."""
-    cutoff = ((now or datetime.now(timezone.utc)) - retention).astimezone(timezone.utc)
+    cutoff = ((now or utc_now()) - retention).astimezone(timezone.utc)
     cutoff_text = cutoff.isoformat(timespec="microseconds")
     with store.reader() as conn:
         cursor = conn.cursor()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import os
+import threading
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from sense_writeback.references import Reference
 
@@ -14,9 +15,25 @@ DUPLICATE = "duplicate"
 CONFLICT = "conflict"
 
 
+_ID_BYTES = 16
+_ID_BLOCK = 256  # ids per read of the system's random source
+_random_ids: List[str] = []
+_ids_lock = threading.Lock()
+os.register_at_fork(after_in_child=_random_ids.clear)  # a forked process never reuses its parent's ids
+
+
 def new_receiver_id() -> str:
-    """The receiver's own id for a write-back: ``wb_`` and 32 random hex digits."""
-    return "wb_" + uuid.uuid4().hex
+    """The receiver's own id for a write-back: ``wb_`` and 32 random hex digits (128 bits from
+    ``os.urandom``, read 256 ids at a time: one system call per 256 write-backs instead of one each)."""
+    try:
+        return _random_ids.pop()
+    except IndexError:
+        with _ids_lock:
+            if not _random_ids:
+                block = os.urandom(_ID_BYTES * _ID_BLOCK).hex()
+                step = _ID_BYTES * 2
+                _random_ids.extend("wb_" + block[i:i + step] for i in range(0, len(block), step))
+            return _random_ids.pop()
 
 
 def body_hash(raw: bytes) -> str:

@@ -21,8 +21,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import orjson
 
-from sense_emulator.writeback_dispatcher import Dispatcher
-from sense_emulator.writeback_seed import TYPES, EntityPool, MissingEntities, Seeder, load_sample_entities
+from sense_emulator.writebacks.dispatcher import Dispatcher
+from sense_emulator.writebacks.seed import TYPES, EntityPool, MissingEntities, Seeder, load_sample_entities
 
 #: Most write-backs one enqueue call may create, and the longest wait one call may block.
 MAX_ENQUEUE = 10_000

@@ -13,7 +13,7 @@
     DELETE /_admin/faults                  clear every fault
     POST   /_admin/reset                   clear store, stats, log, dangling counts, faults and
                                            write-backs; body {"tokens": true} also revokes issued tokens
-    *      /_admin/writebacks/...          the write-back dispatcher (see ``sense_emulator.writeback_admin``)
+    *      /_admin/writebacks/...          the write-back dispatcher (see ``sense_emulator.writebacks.dispatcher_admin``)
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ import orjson
 from sense_api.entities import COLLECTIONS
 from sense_emulator.faults import FaultError
 from sense_emulator.http_messages import Response, json_response
-from sense_emulator.writeback_admin import WritebackAdmin
-from sense_emulator.writeback_dispatcher import Dispatcher
+from sense_emulator.writebacks.dispatcher_admin import WritebackAdmin
+from sense_emulator.writebacks.dispatcher import Dispatcher
 
 
 def _json(status: int, payload: Any) -> Response:

@@ -1,7 +1,7 @@
 """Sense's side of write-backs: send every queued write-back to the customer's URL until it is stored.
 
 As the guide says Sense does: one POST per write-back to one fixed URL, the envelope as the JSON
-body, credentials per the configured auth mode (``writeback_auth``). A write-back is delivered
+body, credentials per the configured auth mode (``receiver_auth``). A write-back is delivered
 only by a **200 whose body is a JSON object with a non-empty ``id``**; anything else (other status,
 2xx without an id, a body that is not JSON, a refused or reset connection, a timeout, no token)
 is a failed attempt (a redirect too: it is not followed) and the write-back is sent again after an exponential backoff, until the
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import orjson
 
-from sense_emulator import writeback_auth
-from sense_emulator.writeback_auth import AuthError, Authenticator, Redactor, redact_url
-from sense_emulator.writeback_outbox import Delivery, Outbox
+from sense_emulator.writebacks import receiver_auth
+from sense_emulator.writebacks.receiver_auth import AuthError, Authenticator, Redactor, redact_url
+from sense_emulator.writebacks.outbox import Delivery, Outbox
 
 if TYPE_CHECKING:  # requests is imported when the first write-back is sent (emulator start-up stays fast)
     import requests
@@ -142,7 +142,7 @@ class Dispatcher:
         if "auth" in spec:
             if not isinstance(spec["auth"], dict):
                 raise ValueError("auth must be an object with a mode")
-            auth = writeback_auth.build(spec["auth"], float(timeout))
+            auth = receiver_auth.build(spec["auth"], float(timeout))
         with self._lock:
             self.retry, self.url, self.auth, self.timeout, self.concurrency = retry, url, auth, float(timeout), concurrency
             if url is not None:

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from sense_emulator.writeback_auth import MODES, TOKEN_AUTH_METHODS
-from sense_emulator.writeback_dispatcher import RetryPolicy
+from sense_emulator.writebacks.receiver_auth import MODES, TOKEN_AUTH_METHODS
+from sense_emulator.writebacks.dispatcher import RetryPolicy
 
 TOKEN_ENV = "SENSE_EMULATOR_WRITEBACK_TOKEN"
 CLIENT_SECRET_ENV = "SENSE_EMULATOR_WRITEBACK_CLIENT_SECRET"
@@ -95,7 +95,7 @@ def start(app, settings_: Optional[dict]) -> None:
     name the problem)."""
     if not settings_:
         return
-    from sense_emulator.writeback_seed import EntityPool, Seeder, TYPES, load_sample_entities
+    from sense_emulator.writebacks.seed import EntityPool, Seeder, TYPES, load_sample_entities
 
     dispatcher = app.admin.writebacks.dispatcher
     dispatcher.configure(settings_["config"])

@@ -6,7 +6,7 @@ import re
 import orjson
 import pytest
 
-from sense_emulator.writeback_seed import ENTITY_TYPES, SAMPLE_ENTITIES, TYPES, EntityPool, MissingEntities, Seeder
+from sense_emulator.writebacks.seed import ENTITY_TYPES, SAMPLE_ENTITIES, TYPES, EntityPool, MissingEntities, Seeder
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 SENSE_ENTITY_TYPES = set(ENTITY_TYPES.values())

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from sense_emulator.writeback_auth import HeaderToken, QueryToken, Redactor, build, redact_url
-from sense_emulator.writeback_dispatcher import RetryPolicy
-from sense_emulator.writeback_outbox import Outbox
+from sense_emulator.writebacks.receiver_auth import HeaderToken, QueryToken, Redactor, build, redact_url
+from sense_emulator.writebacks.dispatcher import RetryPolicy
+from sense_emulator.writebacks.outbox import Outbox
 
 
 def test_backoff_is_exponential_and_capped_and_bounded():
