@@ -123,5 +123,7 @@ def test_installs_use_the_locks():
     runs = re.findall(r"^RUN (?:.*\\\n)*.*$", dockerfile, re.MULTILINE)
     assert any("--require-hashes" in run and "-r requirements/destination.lock" in run for run in runs), runs
     assert any("--no-deps --no-build-isolation" in run and "./sense-api ." in run for run in runs), runs
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()  # the build context must hold the locks it installs
+    assert {"!requirements/destination.lock", "!requirements/build.lock"} <= set(ignored)
     for manifest_only in ("source-ats", "source-sense-writebacks"):  # nothing installed beyond their base
         assert "pip install" not in (ROOT / manifest_only / "Dockerfile").read_text()

@@ -115,19 +115,15 @@ def test_three_hundred_trickling_clients_are_all_cut_off_on_a_bounded_number_of_
     assert result.most_threads <= baseline + MAX_CONNECTIONS + OWN_THREADS, result
 
 
-def test_headers_still_incomplete_at_the_header_timeout_get_408(port):
+@pytest.mark.parametrize("request_bytes,status,words", [
+    (b"GET /rest-services/login HTTP/1.1\r\nX-Slow: a", 408, "headers not received within 1 s"),  # the header timeout
+    (b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nclient_id=", 400, "shorter"),  # the body timeout
+])
+def test_a_request_still_incomplete_at_its_timeout_is_answered_and_its_connection_closed(port, request_bytes, status, words):
     with RawConnection(port) as connection:
-        connection.send(b"GET /rest-services/login HTTP/1.1\r\nX-Slow: a")
+        connection.send(request_bytes)
         answer = connection.response()
-        assert answer is not None and answer.status == 408 and "headers not received within 1 s" in answer.json()["errorMessage"]
-        assert connection.closed_by_server()
-
-
-def test_a_body_shorter_than_its_content_length_is_400_after_the_body_timeout(port):
-    with RawConnection(port) as connection:
-        connection.send(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nclient_id=")
-        answer = connection.response()
-        assert answer is not None and answer.status == 400 and "shorter" in answer.json()["errorMessage"]
+        assert answer is not None and answer.status == status and words in answer.json()["errorMessage"]
         assert connection.closed_by_server()
 
 

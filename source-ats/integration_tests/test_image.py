@@ -73,3 +73,27 @@ def test_source_image_reads_what_the_console_script_reads(images, bullhorn_emula
     for stream, rows in local.records_by_stream().items():
         assert sorted(r["id"] for r in records[stream]) == sorted(r["id"] for r in rows), stream
     assert of_type(result, "STATE")
+
+
+def test_source_image_reads_change_events(images, bullhorn_emulator, mount):
+    """Change-event mode in the image's CDK: subscribe and read the window, then only the changes."""
+    full = json.loads((ROOT / "integration_tests" / "configured_catalog.json").read_text())
+    catalog = {"streams": [s for s in full["streams"] if s["stream"]["name"] in ("candidates", "placements")]}
+    config = bullhorn_emulator.config(replication_method={"method": "change_events", "subscription_id": "image"})
+    first = docker_run(images["source"], ["read", "--config", mount("ce.json", config), "--catalog", mount("ce-catalog.json", catalog)], mount)
+    assert first.returncode == 0, first.stderr.decode()[-3000:]
+    states = {}
+    for message in of_type(first, "STATE"):
+        states[message["state"]["stream"]["stream_descriptor"]["name"]] = {"type": "STREAM", "stream": message["state"]["stream"]}
+    assert {s["stream"]["stream_state"]["change_events"]["subscription_id"] for s in states.values()} == {"image"}
+    touched = bullhorn_emulator.admin("touch", {"entity": "Candidate", "count": 2})["ids"]
+    placement = [r for r in of_type(first, "RECORD") if r["record"]["stream"] == "placements"][0]["record"]["data"]["id"]
+    bullhorn_emulator.admin("delete", {"entity": "Placement", "ids": [placement], "hard": True})
+    config = bullhorn_emulator.config(replication_method={"method": "change_events", "subscription_id": "image"})
+    second = docker_run(images["source"], ["read", "--config", mount("ce2.json", config), "--catalog", mount("ce-catalog.json", catalog),
+                                           "--state", mount("ce-state.json", list(states.values()))], mount)
+    assert second.returncode == 0, second.stderr.decode()[-3000:]
+    records = [m["record"] for m in of_type(second, "RECORD")]
+    assert sorted(r["data"]["id"] for r in records if r["stream"] == "candidates") == sorted(touched)
+    (deleted,) = [r["data"] for r in records if r["stream"] == "placements"]
+    assert deleted["id"] == placement and deleted["_ab_cdc_deleted_at"]

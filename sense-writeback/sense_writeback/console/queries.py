@@ -160,7 +160,8 @@ def _next_day(day: str) -> str:
 
 
 class Queries:
-    """The console's read side over one store (``store.reader()`` connections, ``store.convert``)."""
+    """The console's read side over one store. Its only contact with the store's API is ``connection``
+    and ``_execute`` (a reader connection; a cursor taking ``?`` placeholders)."""
 
     def __init__(self, store):
         self.store = store
@@ -180,21 +181,23 @@ class Queries:
             finally:
                 self._local.conn = None
 
+    def _execute(self, statement: str, params: Sequence[Any] = ()):
+        """A cursor of this block's connection after running ``statement`` (``?`` placeholders)."""
+        cursor = self._local.conn.cursor()
+        cursor.execute(self.store.convert(statement), tuple(params))
+        return cursor
+
     def _all(self, statement: str, params: Sequence[Any] = ()) -> List[tuple]:
-        with self.connection() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.store.convert(statement), tuple(params))
-            return cursor.fetchall()
+        with self.connection():
+            return self._execute(statement, params).fetchall()
 
     # -- write-backs -----------------------------------------------------------------------------
     def writebacks(self, filters: Filters, limit: int = PAGE_SIZE) -> Tuple[List[Row], Optional[int]]:
         """One page, newest first, and the ``before`` value of the next page (None on the last)."""
         where, params = _where(filters, self.store.kind)
         statement = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}{where} ORDER BY w.seq DESC LIMIT ?"
-        with self.connection() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.store.convert(statement), (*params, limit + 1))
-            rows = _rows(cursor)
+        with self.connection():
+            rows = _rows(self._execute(statement, (*params, limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (rows[-1].seq if more else None)
@@ -214,10 +217,8 @@ class Queries:
         return cached[1]
 
     def row(self, seq: int) -> Optional[Row]:
-        with self.connection() as conn:
-            cursor = conn.cursor()
-            cursor.execute(self.store.convert(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE w.seq = ?"), (seq,))
-            rows = _rows(cursor)
+        with self.connection():
+            rows = _rows(self._execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE w.seq = ?", (seq,)))
         return rows[0] if rows else None
 
     def detail(self, seq: int) -> Optional[Dict[str, Any]]:
@@ -299,19 +300,16 @@ class Queries:
         """The smallest ``seq`` received at or after ``moment``, by binary search over ``seq`` (no index on
         ``received_at`` is needed: ``seq`` grows with the receive time, up to the clock differences
         between replicas, which ``ARRIVAL_SLACK`` covers)."""
-        with self.connection() as conn:
-            cursor = conn.cursor()
-            cursor.execute("SELECT MIN(seq), MAX(seq) FROM writebacks")
-            bounds = cursor.fetchone()
+        with self.connection():
+            bounds = self._execute("SELECT MIN(seq), MAX(seq) FROM writebacks").fetchone()
             if bounds[0] is None:
                 return 0
             low, high = int(bounds[0]), int(bounds[1]) + 1
             target = moment.isoformat()
-            statement = self.store.convert("SELECT seq, received_at FROM writebacks WHERE seq >= ? ORDER BY seq LIMIT 1")
             while low < high:
                 middle = (low + high) // 2
-                cursor.execute(statement, (middle,))
-                row = cursor.fetchone()
+                row = self._execute("SELECT seq, received_at FROM writebacks WHERE seq >= ? ORDER BY seq LIMIT 1",
+                                    (middle,)).fetchone()
                 if row is None or row[1] >= target:
                     high = middle
                 else:

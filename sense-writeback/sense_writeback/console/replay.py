@@ -102,16 +102,14 @@ class Replays:
             return self.jobs.get(job_id)
 
     def _run(self, job: Job) -> None:
-        from sense_writeback.forward.bullhorn_client import BullhornClient
+        from sense_writeback.forward.bullhorn_client import client_for
         from sense_writeback.forward.settings import credentials
         from sense_writeback.forward.worker import Forwarder
 
         with self._running:  # one replay at a time: they share the Bullhorn session's state file
             try:
                 settings = forward_settings(self.replay)
-                client = BullhornClient(credentials(self.env), settings.auth_base_url, settings.rest_login_url,
-                                        settings.state_file, max_attempts=settings.max_attempts)
-                forwarder = Forwarder(self.store, client, settings)
+                forwarder = Forwarder(self.store, client_for(settings, credentials(self.env)), settings)
                 try:
                     job.summary = forwarder.replay(set(job.seqs))
                 finally:

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, quote
 
-import anyio.from_thread
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -86,9 +85,10 @@ class Console:
         response.set_cookie(name, value, max_age=max_age, path=self.base or "/", httponly=True, samesite="strict",
                             secure=self._secure(request))
 
-    def page(self, handler: Callable, *, post: bool = False) -> Callable:
+    def page(self, handler: Callable, *, post: bool = False, readiness: bool = False) -> Callable:
         """An endpoint that needs a session (and on POST the CSRF token); ``handler(request, session,
-        form)`` runs in the thread pool."""
+        form)`` runs in the thread pool. ``readiness``: ``request.state.storage_problem`` holds
+        ``/readyz``'s answer first."""
         async def endpoint(request: Request) -> Response:
             session = self.sessions.check(request.cookies.get(COOKIE))
             if session is None:
@@ -105,6 +105,8 @@ class Console:
                     log.warning("console: a POST to %s without a valid CSRF token was refused", request.url.path)
                     return self.refuse(request, 403, "Refused: the form's CSRF token is missing or wrong. "
                                                      "Reload the page and try again.", session)
+            if readiness:
+                request.state.storage_problem = await self.readiness.problem()
             try:
                 return await run_in_threadpool(handler, request, session, form)
             except Exception as exc:  # storage down (the moment an operator looks): a page that says so
@@ -206,7 +208,7 @@ class Console:
         return self.render(request, "replay.html", session, title="Replay", section="parked", job=job)
 
     def health(self, request: Request, session: Session, form) -> Response:
-        problem = anyio.from_thread.run(self.readiness.problem)  # /readyz's answer (this runs in a worker thread)
+        problem = request.state.storage_problem
         try:
             with self.queries.connection():
                 view = health(self.queries, self.store, self.metrics, problem)
@@ -290,7 +292,7 @@ class Console:
             Route("/parked", p(self.parked), methods=["GET"]),
             Route("/replay", p(self.replay, post=True), methods=["POST"]),
             Route("/replays/{job}", p(self.replay_job), methods=["GET"]),
-            Route("/health", p(self.health), methods=["GET"]),
+            Route("/health", p(self.health, readiness=True), methods=["GET"]),
             Route("/syncs", p(self.syncs), methods=["GET"]),
             Route("/syncs/{connection}/{run}", p(self.sync_run), methods=["GET"]),
             Route("/syncs/{connection}/{run}/rejected", p(self.rejected), methods=["GET"]),

@@ -98,3 +98,9 @@ def _error_message(response: requests.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("errorMessage") or body.get("message") or body)[:500]
     return str(body)[:300]
+
+
+def client_for(settings, credentials: Dict[str, Any]) -> BullhornClient:
+    """The forwarder's client as its ``ForwardSettings`` describe it (``forward``, ``replay``, the console's replay)."""
+    return BullhornClient(credentials, settings.auth_base_url, settings.rest_login_url, settings.state_file,
+                          retry=RetryPolicy(attempts=settings.max_attempts))

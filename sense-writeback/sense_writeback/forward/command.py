@@ -83,8 +83,7 @@ def run(command: str, args: argparse.Namespace) -> int:
 
 
 def _forward(command: str, args: argparse.Namespace, store) -> int:
-    from sense_writeback.forward.bullhorn_client import AuthFailed, BullhornClient
-    from sense_writeback.forward.retry_policy import RetryPolicy
+    from sense_writeback.forward.bullhorn_client import AuthFailed, client_for
     from sense_writeback.forward.worker import Forwarder
 
     try:
@@ -98,8 +97,7 @@ def _forward(command: str, args: argparse.Namespace, store) -> int:
     except SettingsError as exc:
         print(f"sense-writeback {command}: configuration error: {exc}", file=sys.stderr)
         return 2
-    client = BullhornClient(creds, settings.auth_base_url, settings.rest_login_url, settings.state_file,
-                            retry=RetryPolicy(attempts=settings.max_attempts))
+    client = client_for(settings, creds)
     forwarder = Forwarder(store, client, settings, **({"lease_seconds": args.lease_seconds}
                                                       if command == "forward" else {}))
     for signum in (signal.SIGTERM, signal.SIGINT):
