@@ -39,6 +39,7 @@ define locked_venv
 	$(1)/bin/pip install --quiet --require-hashes -r requirements/build.lock
 	-$(1)/bin/pip uninstall --quiet --yes destination-sense 2>/dev/null  # the one distribution of before 0.1.0
 	$(1)/bin/pip install --progress-bar on --require-hashes -r requirements/$(2).lock
+	rm -rf $(foreach d,$(DISTRIBUTIONS),$(d)/*.egg-info)  # left by older installs, they would shadow the installed metadata
 	$(1)/bin/pip install --quiet --no-deps --no-build-isolation $(EDITABLES)
 	$(1)/bin/pip check
 endef

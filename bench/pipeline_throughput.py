@@ -122,12 +122,12 @@ def export_revision(rev: str) -> Path:
     return target
 
 
-def _measure(args: List[str], stdin_path: Optional[Path], env: Dict[str, str]) -> Dict:
+def _measure(args: List[str], stdin_path: Optional[Path], env: Dict[str, str], cwd: Optional[Path] = None) -> Dict:
     from run import PeakRss, _wait_measured  # bench/run.py
 
     started = time.perf_counter()
     with open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(args, stdin=stdin, stdout=out, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(args, stdin=stdin, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
         rss = PeakRss(proc.pid)
         err = proc.stderr.read()
         peak = rss.stop()
@@ -148,8 +148,9 @@ def run_destination(path: Path, sink: SinkProcess, tree: Optional[Path]) -> Dict
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
+    # ``python -c`` puts its working directory first on sys.path: a revision runs from its own tree
     code = "import sys; from destination_sense.cli import main; sys.exit(main(sys.argv[1:]))"
-    result = _measure([sys.executable, "-c", code, "write", "--config", str(cfg), "--catalog", str(cat)], path, env)
+    result = _measure([sys.executable, "-c", code, "write", "--config", str(cfg), "--catalog", str(cat)], path, env, cwd=tree or ROOT)
     result["states"] = result.pop("output").count(b'"type":"STATE"')
     result.update(sink.stats())
     return result
@@ -164,11 +165,15 @@ def run_baseline(path: Path, sink: SinkProcess, batch: int) -> Dict:
     return result
 
 
-def profile(path: Path, top: int) -> None:
+def profile(path: Path, top: int, tree: Optional[Path] = None) -> None:
     """Run the write in this process with a profiler on every thread (CPU time of the thread, so waiting for
     the GIL, a lock or the network counts nothing); print the top entries by own time."""
+    if tree is not None:  # a revision's destination_sense, ahead of this checkout's
+        sys.path.insert(0, str(tree))
     from destination_sense.output import ProtocolOutput
     from destination_sense.sync import write_lines
+
+    print(f"profile of {Path(sys.modules['destination_sense'].__file__).parent}")
 
     profiles: List[cProfile.Profile] = []
     original = threading.Thread.run
@@ -219,7 +224,7 @@ def main() -> None:
 
     path = data_file("candidate", args.records, args.state_every)
     if args.profile:
-        profile(path, args.top)
+        profile(path, args.top, export_revision(args.rev[0]) if args.rev else None)
         return
     versions = [(rev, export_revision(rev)) for rev in args.rev] + ([] if args.revs_only else [("this checkout", None)])
     minimum = minimum_posts(path)["posts"] if args.records <= 200_000 else None

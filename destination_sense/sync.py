@@ -86,6 +86,7 @@ def write_lines(
             epoch_unit=parsed.epoch_unit,
             null_non_finite=parsed.non_finite_numbers == "null",
             warn=output.warn,
+            keep_lines=bool(ledger.observers),
         )
         sender = Sender(client, output, ledger, parsed.max_batch_bytes, dry_run=parsed.dry_run)
         scheduler = EntityScheduler(

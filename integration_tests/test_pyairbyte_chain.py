@@ -112,8 +112,8 @@ def test_pyairbyte_runs_source_ats_into_destination_sense(bullhorn: BullhornEmul
         local_executable=_connector("source-ats"),
         config_change_callback=keep_rotated_config,
     )
-    assert sorted(source.get_available_streams()) == sorted(STREAM_ORDER + ["picklist_options", "candidate_files"])
-    source.select_streams(STREAM_ORDER)  # the entity streams; picklists and files: the next test
+    assert sorted(source.get_available_streams()) == sorted([*STREAM_ORDER, "picklist_options", "candidate_files"])
+    source.select_streams(list(STREAM_ORDER))  # the entity streams; picklists and files: the next test
 
     destination = ab.get_destination(
         "destination-sense",

@@ -210,13 +210,18 @@ class _Work:
         self.positions = positions
 
 
-def test_sink_work_goes_after_the_open_batch_of_its_entity_and_before_the_records_that_follow():
-    sink = _Sink()
+def _with_sink(sink):
+    """A scheduler with ``sink`` for stream ``side``, and a record of that stream."""
     ledger = SyncLedger()
     ledger.open_stream((None, "side"), "side")
     scheduler, sender = _scheduler(ledger=ledger, sinks=[sink])
     side = SideRecord((None, "side"), {"data": {}})
     side.position = 1
+    return scheduler, sender, side
+
+
+def test_sink_work_goes_after_the_open_batch_of_its_entity_and_before_the_records_that_follow():
+    scheduler, sender, side = _with_sink(_Sink())
     scheduler.handle(_items(0, 2) + [side] + _items(2, 2) + [END])
     kinds = [type(item).__name__ for item in sender.items]
     assert kinds == ["GzipBatch", "_Work", "GzipBatch"]
@@ -228,11 +233,8 @@ def test_after_a_failure_what_came_before_it_still_goes_with_the_states_it_settl
         def add(self, stream, position, record, line):
             raise OSError("the staged file went away")
 
-    ledger = SyncLedger()
-    ledger.open_stream((None, "side"), "side")
-    scheduler, sender = _scheduler(ledger=ledger, sinks=[FailingSink()])
+    scheduler, sender, side = _with_sink(FailingSink())
     marker = _marker({STREAM: 2})
-    side = SideRecord((None, "side"), {"data": {}})
     later = _marker({STREAM: 4})
     try:
         scheduler.handle(_items(0, 2) + [marker, side] + _items(2, 2) + [later])
@@ -242,3 +244,11 @@ def test_after_a_failure_what_came_before_it_still_goes_with_the_states_it_settl
         raise AssertionError("the sink's failure must fail the scheduler")
     assert isinstance(sender.items[0], GzipBatch) and [i.entity_id for i in sender.items[0].items] == ["0", "1"]
     assert sender.items[1:] == [marker], "the state before the failure is passed on; nothing after it"
+
+
+def test_sink_work_due_before_an_entity_goes_before_its_partial_updates_too():
+    scheduler, sender, side = _with_sink(_Sink())
+    update = _items(10, 1)[0]
+    update.update = True
+    scheduler.handle([side, update, END])
+    assert [type(item).__name__ for item in sender.items] == ["_Work", "Updates"]

@@ -127,12 +127,16 @@ class RecordPipeline:
         null_non_finite: bool = False,
         warn: Callable[[str], None] = lambda message: None,
         level: int = DEFAULT_LEVEL,
+        keep_lines: bool = True,
     ):
         self.streams: Dict[StreamKey, StreamRules] = {key: StreamRules(route, warn, epoch_unit) for key, route in routes.items()}
         self.side_streams = frozenset(side_streams)
         self.max_batch_bytes = max_batch_bytes
         self.null_non_finite = null_non_finite
         self.level = level
+        #: whether an Item keeps its input line (for reports of records Sense refuses): ~1× the raw
+        #: records of the batches in flight in memory, so only when the ledger has observers
+        self.keep_lines = keep_lines
 
     def process(self, line: bytes, number: int = 0):
         """The outcome of input line ``number`` (see the module docstring); the ``Item``'s position is left 0."""
@@ -148,7 +152,7 @@ class RecordPipeline:
             problem = record_problem(record)
             if problem is not None:
                 return Unreadable(problem)
-            return self.record(record, exact, line)
+            return self.record(record, exact, line if self.keep_lines else None)
         if kind == "STATE":
             state = message.get("state")
             problem = state_problem(state)

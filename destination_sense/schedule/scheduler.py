@@ -154,9 +154,7 @@ class EntityScheduler(Stage):
         self._flush_aged()
 
     def _upsert(self, collection: str, items: List[Item]) -> None:
-        for sink in self.sinks:
-            for work in sink.due_before(collection):  # possible values before the records that follow them
-                self._send_work(work)
+        self._send_due(collection)
         if self.updates[collection]:
             self._send_updates(collection)  # the updates before these records go first
         if self.oldest[collection] is None:
@@ -165,6 +163,7 @@ class EntityScheduler(Stage):
 
     def _update(self, item: Item) -> None:
         collection = item.collection
+        self._send_due(collection)
         batch = self.open[collection]
         if batch is not None and batch.items:
             self._close(collection)  # the records before this update go first
@@ -174,6 +173,12 @@ class EntityScheduler(Stage):
         updates.append(item)
         if len(updates) >= UPDATE_HANDOFF:
             self._send_updates(collection)
+
+    def _send_due(self, collection: str) -> None:
+        """The sinks' work due before records of ``collection`` (possible values before the records that follow them)."""
+        for sink in self.sinks:
+            for work in sink.due_before(collection):
+                self._send_work(work)
 
     def _side(self, record: SideRecord) -> None:
         sink = self.sink_for[record.stream]

@@ -118,6 +118,11 @@ def run_write(
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=environment)
+        # the pace starts once the destination has started (its first log line): on a busy machine its
+        # start-up can take longer than the whole paced input, which would then arrive all at once
+        started = time.monotonic()
+        while out_path.stat().st_size == 0 and proc.poll() is None and time.monotonic() - started < 60:
+            time.sleep(0.05)
         for message in messages:
             proc.stdin.write(_line(message) + b"\n")
             proc.stdin.flush()
