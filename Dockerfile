@@ -1,5 +1,5 @@
 # destination-sense on Airbyte's Python connector base image (Python 3.11), as user `airbyte`.
-# The image holds the destination's distribution and what it requires (setup.py: sense-api and four
+# The image holds the destination's distribution and what it requires (setup.py: sense-api and five
 # libraries) at the versions of requirements/destination.lock, each checked against its hash; not the
 # Airbyte CDK, which no command of the destination needs.
 # Build against another (e.g. a stand-in, see scripts/build_stand_in_base.sh) base with

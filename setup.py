@@ -16,6 +16,7 @@ MAIN_REQUIREMENTS = [
     "requests>=2.31",
     "requests-toolbelt>=1.0",  # MultipartEncoder: resume uploads streamed from disk
     "zlib-ng>=0.5",
+    "minio>=7.2",  # sync outcomes in S3-compatible storage (destination_sense.outcomes.storage): ~1 MB, no AWS SDK
 ]
 
 TEST_REQUIREMENTS = [
@@ -29,6 +30,7 @@ TEST_REQUIREMENTS = [
     # the end-to-end tests run the destination against the emulators and behind source-ats
     "sense-dev-tools[demo]>=0.2",  # the demo's pipe (source-ats → destination) and the emulators
     "airbyte-source-ats>=0.2",
+    "moto[server]>=5.0",  # a real S3-compatible server for the sync-outcome tests (sense_testing.fixtures_s3)
 ]
 
 setup(

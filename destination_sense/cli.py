@@ -128,6 +128,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         config = read_json_object(args.config, "config")
         secret = config.get("client_secret")
         output.add_secret(secret if isinstance(secret, str) else None)
+        from destination_sense.outcomes.settings import secrets_of
+
+        for storage_secret in secrets_of(config):
+            output.add_secret(storage_secret)
         catalog = read_json_object(args.catalog, "catalog") if args.command == "write" else None
     except FileProblem as exc:
         output.trace_error(str(exc), "config_error")

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from destination_sense.errors import ConfigError
 from destination_sense.mapping import DEFAULT_PRESET, PRESETS, build_mappings, load_preset
+from destination_sense.outcomes import settings as outcomes_settings
 from sense_api.limits import MAX_BATCH_COMPRESSED_BYTES, MAX_BATCH_RECORDS
 
 DEFAULT_API_URL = "https://partner-api.sensehq.com/v1"
@@ -44,6 +45,7 @@ CONNECTION_SPECIFICATION = {
         {"id": "mapping", "title": "Mapping"},
         {"id": "data_handling", "title": "Data handling"},
         {"id": "delivery", "title": "Delivery and retries"},
+        {"id": "outcomes", "title": "Sync outcomes"},
     ],
     "properties": {
         "client_id": {
@@ -208,6 +210,10 @@ CONNECTION_SPECIFICATION = {
             "group": "delivery",
             "order": 14,
         },
+        # sync outcomes: rejected records, per-record results, the report (destination_sense.outcomes)
+        "object_storage_config": {**outcomes_settings.OBJECT_STORAGE_SPEC, "group": "outcomes", "order": 17, "always_show": True},
+        "record_results": {**outcomes_settings.RECORD_RESULTS_SPEC, "group": "outcomes", "order": 18},
+        "max_rejected_percent": {**outcomes_settings.MAX_REJECTED_PERCENT_SPEC, "group": "outcomes", "order": 19, "always_show": True},
     },
 }
 
@@ -231,6 +237,7 @@ class SenseConfig:
     non_finite_numbers: NonFinitePolicy = "reject"
     on_unreadable_line: UnreadableLinePolicy = "fail"
     state_delay_seconds: int = DEFAULT_STATE_DELAY_SECONDS
+    outcomes: outcomes_settings.OutcomeSettings = outcomes_settings.OutcomeSettings(outcomes_settings.StorageSettings("None"))
 
     def __repr__(self) -> str:  # never show the secret
         return f"SenseConfig(client_id={self.client_id!r}, api_url={self.api_url!r}, token_url={self.token_url!r})"
@@ -295,6 +302,7 @@ class SenseConfig:
             non_finite_numbers=choice("non_finite_numbers"),
             on_unreadable_line=choice("on_unreadable_line"),
             state_delay_seconds=integer("state_delay_seconds"),
+            outcomes=outcomes_settings.parse(config),
         )
 
     def mapping_table(self):

@@ -45,7 +45,9 @@ setup(
         "demo": ["airbyte-destination-sense>=0.2", "airbyte-source-ats>=0.2"],
         # sense_testing.standard_suite: the CDK's standard connector tests
         "cdk": ["airbyte-cdk>=7.39,<8", "boltons>=23"],
-        "tests": ["requests-mock>=1.12", "pytest-httpserver>=1.0", "werkzeug>=3"],
+        # and sense_testing.s3_server: moto's standalone S3 server (boto3 creates its test user), read with the
+        # MinIO SDK the destination uses
+        "tests": ["requests-mock>=1.12", "pytest-httpserver>=1.0", "werkzeug>=3", "moto[server]>=5.0", "boto3>=1.28", "minio>=7.2"],
     },
     entry_points={
         "console_scripts": [

@@ -33,9 +33,11 @@ def test_the_settings_are_grouped_as_in_airbyte_s_own_destinations():
         "data_handling": ["on_invalid_record", "non_finite_numbers", "on_unreadable_line"],
         "delivery": ["dry_run", "batch_size", "max_batch_bytes", "flush_interval_seconds", "state_delay_seconds",
                      "retry_max_seconds", "max_retries"],
+        "outcomes": ["object_storage_config", "record_results", "max_rejected_percent"],
     }
     # the optional settings most users look at stay in view; the rarely changed ones collapse under "Optional fields"
-    assert sorted(name for name, p in props.items() if p.get("always_show")) == ["dry_run", "on_invalid_record", "source_preset"]
+    assert sorted(name for name, p in props.items() if p.get("always_show")) == [
+        "dry_run", "max_rejected_percent", "object_storage_config", "on_invalid_record", "source_preset"]
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,8 @@ def main() -> int:
         destination_config.write_text(json.dumps({
             "client_id": sense.client_id, "client_secret": sense.client_secret, "api_url": sense.api_url,
             "token_url": sense.token_url, "source_preset": "bullhorn",
+            # each sync's report.json and rejected records, in the layout an S3 bucket would hold
+            "object_storage_config": {"storage_type": "Local", "local_path": str(out / "sync-outcomes")},
         }, indent=1))
         mappings = build_mappings("bullhorn")
         streams = list(BULLHORN_ENTITIES)
@@ -167,7 +169,7 @@ def report(result: SyncResult) -> None:
     print(f"   {result.records:,} records in {result.seconds:.1f} s; {len(result.states_out)} states committed; "
           f"{result.config_updates} refresh-token rotation(s) saved")
     for line in result.destination_logs:
-        if line.startswith(("total:", "Rejected")):
+        if line.startswith(("total:", "Rejected", "Sync report", "Sync outcomes")):
             print(f"   destination: {line}")
     for error in result.source_errors + result.destination_errors:
         print(f"   ERROR ({error.get('failure_type')}): {error.get('message')}")

@@ -100,21 +100,24 @@ def run_write(
     messages: Iterable[Any],
     pace: Optional[float] = None,
     timeout: float = 240,
+    env: Optional[Dict[str, str]] = None,
 ) -> RunResult:
-    """Run ``destination-sense write``; with ``pace``, sleep that long between input lines.
+    """Run ``destination-sense write``; with ``pace``, sleep that long between input lines; ``env``: variables
+    added to its environment (e.g. what the Airbyte platform sets).
 
     A message is a dict (serialised here) or ``bytes``: a raw input line, sent as it is.
     """
+    environment = {**connector_env(), **(env or {})}
     config_path = _write_json(tmp_path / "config.json", config)
     catalog_path = _write_json(tmp_path / "catalog.json", catalog_)
     args = [DESTINATION, "write", "--config", config_path, "--catalog", catalog_path]
     if pace is None:
         data = b"".join(_line(m) + b"\n" for m in messages)
-        proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=connector_env())
+        proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=environment)
         return RunResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=connector_env())
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=out, stderr=err, env=environment)
         # the pace starts once the destination has started (its first log line): on a busy machine its
         # start-up can take longer than the whole paced input, which would then arrive all at once
         started = time.monotonic()
