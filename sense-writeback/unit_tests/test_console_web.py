@@ -179,7 +179,7 @@ def test_the_console_is_not_even_imported_when_off(tmp_path):
     loaded = modules_after(
         "from sense_writeback.app import create_app\n"
         "from sense_writeback.auth import Authenticator\n"
-        "from sense_writeback.config import build_config\n"
+        "from sense_writeback.receiver_settings import build_config\n"
         "from sense_writeback.store import open_store\n"
         f"config = build_config({{}}, {{'SENSE_WRITEBACK_TOKENS': {SENSE!r}}}, {{}})\n"
         f"store = open_store({str(tmp_path / 'wb.db')!r})\n"
