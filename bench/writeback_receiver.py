@@ -40,7 +40,7 @@ from sense_testing.writeback_samples import DATA  # noqa: E402
 from sense_writeback.store import open_store  # noqa: E402
 from sense_testing.writeback_receiver import start_receiver  # noqa: E402
 from sense_testing.tcp_proxy import RoundRobinProxy  # noqa: E402
-from sense_testing.writeback_load import address  # noqa: E402
+from sense_testing.writeback_load import address, read_answer  # noqa: E402
 from console_scripts.server_process import start_server, stop_process  # noqa: E402
 from sense_writeback.validation import WRITEBACK_TYPES  # noqa: E402
 
@@ -66,20 +66,12 @@ async def sender(host: str, port: int, path: str, queue: list, latencies: list, 
             body = queue.pop()
             start = time.perf_counter()
             writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            answer = await reader.readexactly(length)
+            status, answer = await read_answer(reader)
             elapsed = time.perf_counter() - start
-            if status_line.split(b" ", 2)[1] == b"200" and b'"id"' in answer:
+            if status == 200 and b'"id"' in answer:
                 latencies.append(elapsed)
             else:
-                failures.append(status_line.strip())
+                failures.append(status)
     finally:
         writer.close()
 

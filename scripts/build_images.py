@@ -95,14 +95,22 @@ def prepare_wheels() -> None:
 
 
 def prepare_receiver_wheels() -> None:
-    """sense-writeback's wheels (the receiver and the contract, with their requirements; no extras, so no
-    Airbyte CDK), fetched and built by this machine's pip."""
+    """sense-writeback's wheels: the third-party ones at the versions of requirements/receiver.lock, each
+    checked against its hash (no extras, so no Airbyte CDK), the lock itself (the image installs from it with
+    --require-hashes), and the receiver's and the contract's own wheels, built by this machine's pip."""
     shutil.rmtree(RECEIVER_WHEELS, ignore_errors=True)
+    lock = ROOT / "requirements" / "receiver.lock"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(RECEIVER_WHEELS),
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "--only-binary", ":all:",
+         "--dest", str(RECEIVER_WHEELS), "-r", str(lock)],
+        check=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(RECEIVER_WHEELS),
          str(ROOT / "sense-api"), str(ROOT / "sense-writeback")],
         check=True,
     )
+    shutil.copy(lock, RECEIVER_WHEELS / "receiver.lock")
 
 
 def build(name: str, base: str) -> str:

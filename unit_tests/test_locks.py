@@ -125,5 +125,12 @@ def test_installs_use_the_locks():
     assert any("--no-deps --no-build-isolation" in run and "./sense-api ." in run for run in runs), runs
     ignored = (ROOT / ".dockerignore").read_text().splitlines()  # the build context must hold the locks it installs
     assert {"!requirements/destination.lock", "!requirements/build.lock"} <= set(ignored)
+    # the receiver's image: scripts/build_images.py fetches the locked wheels by hash and puts the lock beside
+    # them (its build context is .image-wheels/); the Dockerfile installs from the lock with hashes, then ours
+    receiver = (ROOT / "sense-writeback" / "Dockerfile").read_text()
+    runs = re.findall(r"^RUN (?:.*\\\n)*.*$", receiver, re.MULTILINE)
+    assert any("--require-hashes" in run and "-r /wheels/receiver.lock" in run and "--no-deps" in run for run in runs), runs
+    builder = (ROOT / "scripts" / "build_images.py").read_text()
+    assert '"receiver.lock"' in builder and "--require-hashes" in builder.split("def prepare_receiver_wheels", 1)[1]
     for manifest_only in ("source-ats", "source-sense-writebacks"):  # nothing installed beyond their base
         assert "pip install" not in (ROOT / manifest_only / "Dockerfile").read_text()

@@ -44,6 +44,21 @@ def address(base_url: str) -> Tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+async def read_answer(reader: asyncio.StreamReader) -> Tuple[int, bytes]:
+    """One HTTP/1.1 answer with a Content-Length from a keep-alive connection: its status and body."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionResetError("closed before an answer")
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return int(status_line.split(b" ", 2)[1]), await reader.readexactly(length)
+
+
 async def _sender(host: str, port: int, path: str, token: str, queue: List[Tuple[str, bytes]],
                   answers: List[Answer], deadline: float, pause: float, interval: float) -> None:
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
@@ -56,19 +71,9 @@ async def _sender(host: str, port: int, path: str, token: str, queue: List[Tuple
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-            status_line = await reader.readline()
-            if not status_line:
-                raise ConnectionResetError("closed before an answer")
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            answer = await reader.readexactly(length)
+            status, answer = await read_answer(reader)
             now = time.monotonic()
-            answers.append(Answer(sense_id, int(status_line.split(b" ", 2)[1]), answer, now - start, now))
+            answers.append(Answer(sense_id, status, answer, now - start, now))
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
             now = time.monotonic()
             answers.append(Answer(sense_id, 0, b"", now - start, now))
